@@ -43,6 +43,7 @@ export interface CycleOptions {
   only?: string[];
   steps?: StepName[];
   progress?: StepProgress;
+  onPlan?(scopes: ScopeRef[]): void;
   onScope?(event: { scope: ScopeRef; phase: 'start' | 'done'; outcome?: ScopeOutcome }): void;
 }
 
@@ -59,6 +60,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
     const wanted = new Set(opts.only);
     scopes = scopes.filter((s) => wanted.has(s.id) || wanted.has(s.name));
   }
+  opts.onPlan?.(scopes);
   const queue = new PQueue({ concurrency: opts.concurrency ?? 4 });
   const outcomes: ScopeOutcome[] = [];
   await Promise.all(

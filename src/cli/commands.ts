@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { configCheckCommand } from './config-check.js';
+import { cacheDir, CliError, guard, initRepo, loadConfigOrFail, openRepo } from './context.js';
+import { createOutput, EXIT, type Output } from './output.js';
+import { runCycleCommand } from './cycle.js';
+
+type Done = (code: number) => void;
+
+interface Global {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function output(cmd: Command): Output {
+  const g = cmd.optsWithGlobals<Global>();
+  return createOutput({ json: g.json, quiet: g.quiet });
+}
+
+export function registerCommands(program: Command, done: Done): void {
+  const configOption = () => new Option('-c, --config <file>', 'config file (see config.example.yaml)').env('NORESTORE_CONFIG');
+
+  program
+    .command('init')
+    .description('create the owned-storage repository described by the config')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { config } = await loadConfigOrFail(opts.config);
+          const repo = await initRepo(config);
+          out.say(`created norestore repository ${repo.location} (format ${repo.formatVersion}, id ${repo.repoId})`);
+          out.result({ event: 'init', location: repo.location, formatVersion: repo.formatVersion, repoId: repo.repoId });
+          await repo.close();
+          return EXIT.ok;
+        }),
+      );
+    });
+
+  program
+    .command('check')
+    .description('verify every invariant of the repository format; non-zero exit on any violation')
+    .addOption(configOption())
+    .option('--read-data', 'also read every blob and check its sha256')
+    .action(async (opts: { config?: string; readData?: boolean }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { config } = await loadConfigOrFail(opts.config);
+          const repo = await openRepo(config);
+          try {
+            const report = await repo.check({ readData: Boolean(opts.readData) });
+            for (const f of report.findings) out.say(`${f.severity === 'error' ? 'ERROR' : 'warning'} ${f.code} ${f.key}: ${f.message}`);
+            const errors = report.findings.filter((f) => f.severity === 'error').length;
+            out.say(
+              `${report.ok ? 'ok' : 'FAILED'}: ${report.manifests} committed runs, ${report.blobsReferenced} blobs referenced` +
+                (opts.readData ? `, ${report.blobsRead} read and hashed` : '') +
+                `, ${errors} errors, ${report.findings.length - errors} warnings`,
+            );
+            out.result({ event: 'check', ...report });
+            return report.ok ? EXIT.ok : EXIT.notOk;
+          } finally {
+            await repo.close();
+          }
+        }),
+      );
+    });
+
+  const config = program.command('config').description('configuration tools');
+  config
+    .command('check')
+    .description('validate the config and print the effective config with secrets redacted')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const out = output(cmd);
+      if (!opts.config) {
+        out.error('--config FILE is required');
+        return done(EXIT.usage);
+      }
+      done(await configCheckCommand(opts.config, { stdout: (s) => out.stdout.write(s), stderr: (s) => out.stderr.write(s) }));
+    });
+
+  program
+    .command('cycle')
+    .description('one cycle per source: export -> import into the standby -> verify, each committed (for cron)')
+    .addOption(configOption())
+    .option('-s, --source <name...>', 'only these sources')
+    .option('--scope <id...>', 'only these scopes (id or name)')
+    .option('--concurrency <n>', 'scopes in parallel per source', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { config?: string; source?: string[]; scope?: string[]; concurrency?: number }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const loaded = await loadConfigOrFail(opts.config);
+          return runCycleCommand({ ...loaded, out, sources: opts.source, scopes: opts.scope, concurrency: opts.concurrency, cacheDir: cacheDir(loaded.config) });
+        }),
+      );
+    });
+
+  program
+    .command('emulate')
+    .description('start a local, protocol-faithful emulator of a SaaS and print one JSON line with its URL and credentials')
+    .argument('<service>', 'github')
+    .option('--port <n>', 'port (default: any free port)', (v) => Number.parseInt(v, 10))
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--seed <profile>', 'seed profile: small | large | empty', 'small')
+    .option('--faults <spec>', 'fault injection, e.g. latency=20,error5xx=0.1,rate429=0.05,drop=0.02')
+    .action(async (service: string, opts: { port?: number; host: string; seed: string; faults?: string }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { runEmulate } = await import('./emulate.js');
+          return runEmulate(service, opts, out);
+        }),
+      );
+    });
+
+  void CliError;
+}

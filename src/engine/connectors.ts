@@ -1,0 +1,77 @@
+import type { GithubEndpoint, GoogleEndpoint, MicrosoftEndpoint, SourceConfig } from '../config/schema.js';
+import type { Connector, Logger } from '../model/connector.js';
+
+/**
+ * Builds the connector of a configured source. With `reversed` (after a failover) the standby is
+ * read as the source and the old primary becomes the standby; identity maps are inverted.
+ * Connectors are imported lazily so a command only loads the SDKs it uses.
+ */
+export async function connectorForSource(src: SourceConfig, log: Logger, opts: { reversed?: boolean } = {}): Promise<Connector> {
+  const flip = <T>(a: T, b: T): [T, T] => (opts.reversed ? [b, a] : [a, b]);
+  switch (src.service) {
+    case 'github': {
+      const { createGithubConnector } = await import('../../connectors/github/index.js');
+      const [source, standby] = flip(src.source, src.standby).map(githubTenant) as [ReturnType<typeof githubTenant>, ReturnType<typeof githubTenant>];
+      return createGithubConnector({
+        source,
+        standby,
+        include: src.include,
+        exclude: src.exclude,
+        identity: { users: opts.reversed ? invert(src.identity.users) : src.identity.users },
+        useImportEndpoint: src.options.useImportEndpoint,
+        contentCreationPerMinute: src.options.contentCreationPerMinute,
+        log,
+      });
+    }
+    case 'google': {
+      const { createGoogleConnector } = await import('../../connectors/google/index.js');
+      const [source, standby] = flip(src.source, src.standby).map(googleTenant) as [ReturnType<typeof googleTenant>, ReturnType<typeof googleTenant>];
+      return createGoogleConnector({
+        source,
+        standby,
+        identity: opts.reversed ? { domains: invert(src.identity.domains), users: invert(src.identity.users) } : src.identity,
+        convertOfficeToNative: src.options.convertOfficeToNative,
+        log,
+      });
+    }
+    case 'microsoft': {
+      const { createMicrosoftConnector } = await import('../../connectors/microsoft/index.js');
+      const [source, standby] = flip(src.source, src.standby).map(microsoftTenant) as [ReturnType<typeof microsoftTenant>, ReturnType<typeof microsoftTenant>];
+      return createMicrosoftConnector({
+        source,
+        standby,
+        identity: opts.reversed ? { domains: invert(src.identity.domains), users: invert(src.identity.users) } : src.identity,
+        log,
+      });
+    }
+  }
+}
+
+function githubTenant(e: GithubEndpoint) {
+  return {
+    baseUrl: e.baseUrl,
+    org: e.org,
+    auth:
+      e.auth.type === 'token'
+        ? ({ type: 'token', token: e.auth.token.reveal() } as const)
+        : ({ type: 'app', appId: e.auth.appId, installationId: e.auth.installationId, privateKey: e.auth.privateKey.reveal() } as const),
+  };
+}
+
+function googleTenant(e: GoogleEndpoint) {
+  return {
+    domain: e.domain,
+    adminUser: e.adminUser,
+    serviceAccount: { clientEmail: e.serviceAccount.clientEmail, privateKey: e.serviceAccount.privateKey.reveal() },
+    rootUrl: e.rootUrl,
+    tokenUrl: e.tokenUrl,
+  };
+}
+
+function microsoftTenant(e: MicrosoftEndpoint) {
+  return { tenantId: e.tenantId, clientId: e.clientId, clientSecret: e.clientSecret.reveal(), authorityHost: e.authorityHost, graphBaseUrl: e.graphBaseUrl };
+}
+
+function invert(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).map(([a, b]) => [b, a]));
+}
