@@ -1,0 +1,80 @@
+import type { BlobRef, ChangeRecord } from '../model/records.js';
+import { getBlob, putBlobBuffer } from './blobs.js';
+import type { StoreContext } from './context.js';
+import { CorruptObjectError } from './errors.js';
+import { readAll } from './objects.js';
+
+/**
+ * Journal segments (docs/FORMAT.md, "Journal"): blobs of JSON lines, one ChangeRecord per line, in
+ * seq order, written before the manifest that lists them.
+ */
+
+export const SEGMENT_MEDIA_TYPE = 'application/x-ndjson';
+export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+export interface SegmentEntry {
+  blob: BlobRef;
+  seqFrom: number;
+  seqTo: number;
+  records: number;
+}
+
+/** Buffers records of one run and writes them as segments of about `maxBytes`. */
+export class SegmentWriter {
+  private lines: string[] = [];
+  private bytes = 0;
+  private first = 0;
+  private last = 0;
+  readonly written: SegmentEntry[] = [];
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Add one record; writes a segment when the buffer reaches the bound. */
+  async add(record: ChangeRecord): Promise<void> {
+    const line = JSON.stringify(record) + '\n';
+    if (this.lines.length === 0) this.first = record.seq;
+    this.last = record.seq;
+    this.lines.push(line);
+    this.bytes += Buffer.byteLength(line);
+    if (this.bytes >= this.maxBytes) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.lines.length === 0) return;
+    const body = Buffer.from(this.lines.join(''), 'utf8');
+    const entry = { seqFrom: this.first, seqTo: this.last, records: this.lines.length };
+    this.lines = [];
+    this.bytes = 0;
+    const blob = await putBlobBuffer(this.ctx, body, SEGMENT_MEDIA_TYPE);
+    this.written.push({ blob, ...entry });
+  }
+}
+
+/**
+ * The records of one segment. The segment (bounded by the segment size) is read whole and its hash
+ * verified before any record is handed out, so a corrupt segment yields nothing but the error.
+ */
+export async function* readSegment(ctx: StoreContext, segment: SegmentEntry): AsyncGenerator<ChangeRecord> {
+  const bytes = await readAll(await getBlob(ctx, segment.blob.sha256), Number.MAX_SAFE_INTEGER);
+  const text = bytes.toString('utf8');
+  let start = 0;
+  let line = 0;
+  while (start < text.length) {
+    let nl = text.indexOf('\n', start);
+    if (nl < 0) nl = text.length;
+    line++;
+    const raw = text.slice(start, nl);
+    start = nl + 1;
+    if (raw.length === 0) continue;
+    let record: ChangeRecord;
+    try {
+      record = JSON.parse(raw) as ChangeRecord;
+    } catch (err) {
+      throw new CorruptObjectError(`journal segment ${segment.blob.sha256}`, ctx.location, `line ${line} is not valid JSON`, { cause: err });
+    }
+    yield record;
+  }
+}

@@ -1,0 +1,327 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Readable } from 'node:stream';
+import { TargetError, type Target } from '../../targets/types.js';
+import type { BlobRef, ChangeRecord, IdMapSnapshot } from '../model/records.js';
+import { getBlob, hasBlob, putBlob } from './blobs.js';
+import { runCheck } from './check.js';
+import type { StoreContext } from './context.js';
+import { DecryptError, ObjectCrypto } from './crypto.js';
+import { CorruptObjectError, EncryptionKeyError, FormatVersionError, RepositoryError } from './errors.js';
+import { DEFAULT_SEGMENT_BYTES, readSegment } from './journal.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TTL_MS, LeaseManager } from './lease.js';
+import { FORMAT_VERSION } from './manifest.js';
+import { getJson, putJson, readAll } from './objects.js';
+import { CONFIG_KEY, hashedNames, KEYCHECK_KEY, metaKey, plainNames } from './paths.js';
+import { deriveState, ManifestReader, RunWriterImpl } from './runs.js';
+import type { CheckReport, Lease, Repository, RunManifest, RunType, RunWriter, ScopeState } from './types.js';
+
+export { LeaseHeldError, LeaseLostError, FormatVersionError, EncryptionKeyError, BlobCorruptError, BlobMissingError, RepositoryError } from './errors.js';
+
+/** The repository config object (plain JSON at key 'config'; docs/FORMAT.md, "Config"). */
+export interface RepoConfig {
+  formatVersion: number;
+  repoId: string;
+  createdAt: string;
+  encryption: null | { algorithm: 'aes-256-gcm'; kdf: 'hkdf-sha256'; chunkSize: number; names: 'hmac-sha256' };
+}
+
+export interface OpenOptions {
+  /** 32-byte AES-256 key; required for encrypted repositories, refused for plain ones. */
+  encryptionKey?: Buffer;
+  /** Name of this process in lease objects (default user@host:pid). */
+  holder?: string;
+  /** Tuning and test hooks. */
+  segmentBytes?: number;
+  spoolDir?: string;
+  memoryLimit?: number;
+  defaultTtlMs?: number;
+  clockSkewMs?: number;
+}
+
+const DEFAULT_MEMORY_LIMIT = 8 * 1024 * 1024;
+
+function defaultHolder(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry (containers)
+  }
+  return `norestore ${user}@${os.hostname()} pid ${process.pid}`;
+}
+
+function keyCheckDoc(repoId: string): Buffer {
+  return Buffer.from(JSON.stringify({ purpose: 'norestore key check', repoId }), 'utf8');
+}
+
+class Repo implements Repository {
+  readonly formatVersion: number;
+  readonly repoId: string;
+  readonly location: string;
+  private readonly manifests: ManifestReader;
+  private readonly leases: LeaseManager;
+  private readonly liveCache = new Map<string, { seqTo: number; map: Map<string, Map<string, ChangeRecord>> }>();
+  private readonly segmentBytes: number;
+  private readonly defaultTtlMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    config: RepoConfig,
+    opts: OpenOptions,
+  ) {
+    this.formatVersion = config.formatVersion;
+    this.repoId = config.repoId;
+    this.location = ctx.location;
+    this.manifests = new ManifestReader(ctx);
+    this.leases = new LeaseManager(ctx, { holder: opts.holder ?? defaultHolder(), clockSkewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
+    this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.defaultTtlMs = opts.defaultTtlMs ?? DEFAULT_TTL_MS;
+  }
+
+  private open(): void {
+    if (this.closed) throw new RepositoryError(`the repository at ${this.location} was closed`);
+  }
+
+  putBlob(body: Readable | Buffer, mediaType?: string): Promise<BlobRef> {
+    this.open();
+    return putBlob(this.ctx, body, mediaType);
+  }
+
+  getBlob(sha256: string): Promise<Readable> {
+    this.open();
+    return getBlob(this.ctx, sha256);
+  }
+
+  hasBlob(sha256: string): Promise<boolean> {
+    return hasBlob(this.ctx, sha256);
+  }
+
+  acquireLease(source: string, scope: string, opts: { ttlMs?: number } = {}): Promise<Lease> {
+    this.open();
+    return this.leases.acquire(source, scope, opts.ttlMs ?? this.defaultTtlMs);
+  }
+
+  async beginRun(lease: Lease, type: RunType): Promise<RunWriter> {
+    this.open();
+    if (!this.leases.owns(lease)) throw new RepositoryError(`beginRun: the lease on ${lease.source}/${lease.scope} was not taken from this repository object (or was released)`);
+    if (!lease.valid()) throw new RepositoryError(`beginRun: the lease on ${lease.source}/${lease.scope} is no longer valid (${lease.lost ?? 'expired'}): take it again`);
+    const manifests = await this.manifests.scopeManifests(lease.source, lease.scope);
+    const base = deriveState(lease.source, lease.scope, manifests);
+    return new RunWriterImpl(this.ctx, lease, type, base, this.segmentBytes, () => undefined);
+  }
+
+  async scopeState(source: string, scope: string): Promise<ScopeState> {
+    const manifests = await this.manifests.scopeManifests(source, scope);
+    const { lastNumber: _n, ...state } = deriveState(source, scope, manifests);
+    const ref = state.lastRuns.import?.idMap;
+    const idMap = ref === undefined ? {} : await this.readDocument<IdMapSnapshot>(ref);
+    return { ...state, idMap };
+  }
+
+  async listScopes(source?: string): Promise<Array<{ source: string; scope: string }>> {
+    const out: Array<{ source: string; scope: string }> = [];
+    for await (const key of this.manifests.scopeKeys(source)) {
+      const m = await this.manifests.read(key);
+      if (source !== undefined && m.source !== source) continue;
+      out.push({ source: m.source, scope: m.scope });
+    }
+    return out;
+  }
+
+  async *listRuns(source: string, scope?: string): AsyncIterable<RunManifest> {
+    if (scope !== undefined) {
+      yield* await this.manifests.scopeManifests(source, scope);
+      return;
+    }
+    const all: RunManifest[] = [];
+    for (const s of await this.listScopes(source)) all.push(...(await this.manifests.scopeManifests(s.source, s.scope)));
+    all.sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : a.number - b.number));
+    yield* all;
+  }
+
+  async *readJournal(source: string, scope: string, opts: { afterSeq?: number; uptoSeq?: number } = {}): AsyncIterable<ChangeRecord> {
+    const after = opts.afterSeq ?? 0;
+    const upto = opts.uptoSeq ?? Number.POSITIVE_INFINITY;
+    for (const m of await this.manifests.scopeManifests(source, scope)) {
+      if (m.type !== 'export' || m.seqTo <= after || m.seqFrom > upto) continue;
+      for (const seg of m.segments) {
+        if (seg.seqTo <= after || seg.seqFrom > upto) continue;
+        for await (const r of readSegment(this.ctx, seg)) {
+          if (r.seq > after && r.seq <= upto) yield r;
+        }
+      }
+    }
+  }
+
+  async liveRecords(source: string, scope: string): Promise<Map<string, Map<string, ChangeRecord>>> {
+    const cacheKey = JSON.stringify([source, scope]);
+    const manifests = await this.manifests.scopeManifests(source, scope);
+    const { exportedSeq } = deriveState(source, scope, manifests);
+    let cached = this.liveCache.get(cacheKey);
+    if (cached === undefined || cached.seqTo > exportedSeq) cached = { seqTo: 0, map: new Map() };
+    if (cached.seqTo < exportedSeq) {
+      // the journal is append-only: fold only what was committed since the cached fold
+      const next = { seqTo: cached.seqTo, map: cached.map };
+      this.liveCache.delete(cacheKey);
+      for await (const r of this.readJournal(source, scope, { afterSeq: cached.seqTo, uptoSeq: exportedSeq })) {
+        let kind = next.map.get(r.kind);
+        if (r.op === 'delete') {
+          kind?.delete(r.id);
+          continue;
+        }
+        if (kind === undefined) next.map.set(r.kind, (kind = new Map()));
+        kind.set(r.id, r);
+      }
+      next.seqTo = exportedSeq;
+      cached = next;
+    }
+    this.liveCache.set(cacheKey, cached);
+    // copies: callers may change what they get without changing the cache
+    const out = new Map<string, Map<string, ChangeRecord>>();
+    for (const [kind, items] of cached.map) if (items.size > 0) out.set(kind, new Map(items));
+    return out;
+  }
+
+  async readDocument<T = unknown>(ref: BlobRef): Promise<T> {
+    const bytes = await readAll(await getBlob(this.ctx, ref.sha256), Number.MAX_SAFE_INTEGER);
+    try {
+      return JSON.parse(bytes.toString('utf8')) as T;
+    } catch (err) {
+      throw new CorruptObjectError(`document blob ${ref.sha256}`, this.location, 'not valid JSON', { cause: err });
+    }
+  }
+
+  async putMeta(name: string, doc: unknown): Promise<void> {
+    this.open();
+    await putJson(this.ctx, metaKey(name), doc);
+  }
+
+  getMeta<T = unknown>(name: string): Promise<T | null> {
+    return getJson<T>(this.ctx, metaKey(name));
+  }
+
+  check(opts: { readData?: boolean } = {}): Promise<CheckReport> {
+    return runCheck(this.ctx, { manifests: this.manifests, leases: this.leases, readData: opts.readData === true });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.leases.releaseAll();
+  }
+}
+
+async function readConfig(target: Target): Promise<RepoConfig | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await readAll(await target.get(CONFIG_KEY), 1 << 20, CONFIG_KEY);
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'NotFound') return null;
+    throw err;
+  }
+  let json: Partial<RepoConfig>;
+  try {
+    json = JSON.parse(bytes.toString('utf8')) as Partial<RepoConfig>;
+  } catch (err) {
+    throw new CorruptObjectError(CONFIG_KEY, target.location, 'it is not valid JSON, so this is not a readable norestore repository', { cause: err });
+  }
+  // the version is checked before anything else, so an older tool refuses a newer format cleanly
+  if (typeof json.formatVersion !== 'number' || !Number.isInteger(json.formatVersion) || json.formatVersion < 1) {
+    throw new CorruptObjectError(CONFIG_KEY, target.location, 'formatVersion is missing or not a positive integer');
+  }
+  if (json.formatVersion > FORMAT_VERSION) throw new FormatVersionError(json.formatVersion, FORMAT_VERSION);
+  if (typeof json.repoId !== 'string' || !/^[0-9a-f]{32}$/.test(json.repoId)) throw new CorruptObjectError(CONFIG_KEY, target.location, 'repoId is missing or not 32 hex digits');
+  const enc = json.encryption;
+  if (enc !== null && (typeof enc !== 'object' || enc?.algorithm !== 'aes-256-gcm')) {
+    throw new CorruptObjectError(CONFIG_KEY, target.location, `encryption ${JSON.stringify(enc)} is not understood (expected null or aes-256-gcm)`);
+  }
+  return json as RepoConfig;
+}
+
+function makeContext(target: Target, crypto: ObjectCrypto | null, repoId: string, opts: OpenOptions): StoreContext {
+  return {
+    target,
+    location: target.location,
+    crypto,
+    names: crypto === null ? plainNames : hashedNames(crypto.nameKey(repoId)),
+    spoolDir: opts.spoolDir ?? os.tmpdir(),
+    memoryLimit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+  };
+}
+
+/**
+ * Create a repository on an empty target: writes the key check (encrypted only), then the config,
+ * which is the commit of init. Refuses a location that already holds a repository or other objects.
+ */
+export async function initRepository(target: Target, opts: OpenOptions = {}): Promise<Repository> {
+  const existing = await readConfig(target).catch((err: unknown) => {
+    if (err instanceof FormatVersionError || err instanceof CorruptObjectError) return { repoId: '(unreadable config)' } as RepoConfig;
+    throw err;
+  });
+  if (existing !== null) {
+    throw new RepositoryError(`a norestore repository already exists at ${target.location} (id ${existing.repoId}): use it as it is, or choose an empty location for a new one`);
+  }
+  for await (const o of target.list('')) {
+    if (o.key === KEYCHECK_KEY) continue; // left by an interrupted init
+    throw new RepositoryError(`cannot create a repository at ${target.location}: the location is not empty (it holds ${JSON.stringify(o.key)}); choose an empty directory or bucket prefix`);
+  }
+  const crypto = opts.encryptionKey === undefined ? null : new ObjectCrypto(opts.encryptionKey);
+  const config: RepoConfig = {
+    formatVersion: FORMAT_VERSION,
+    repoId: randomBytes(16).toString('hex'),
+    createdAt: new Date().toISOString(),
+    encryption: crypto === null ? null : { algorithm: 'aes-256-gcm', kdf: 'hkdf-sha256', chunkSize: crypto.chunkSize, names: 'hmac-sha256' },
+  };
+  const ctx = makeContext(target, crypto, config.repoId, opts);
+  if (crypto !== null) {
+    const sealed = crypto.encryptBuffer(keyCheckDoc(config.repoId));
+    await target.put(KEYCHECK_KEY, sealed, { size: sealed.length });
+  }
+  const body = Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8');
+  try {
+    await target.put(CONFIG_KEY, body, { size: body.length, ...(target.capabilities.conditionalCreate ? { ifAbsent: true } : {}) });
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'AlreadyExists') {
+      throw new RepositoryError(`a norestore repository was created at ${target.location} by another process meanwhile: use it`, { cause: err });
+    }
+    throw err;
+  }
+  return new Repo(ctx, config, opts);
+}
+
+/** Open an existing repository. Reads only; a wrong or missing key changes nothing. */
+export async function openRepository(target: Target, opts: OpenOptions = {}): Promise<Repository> {
+  const config = await readConfig(target);
+  if (config === null) throw new RepositoryError(`no norestore repository at ${target.location}: run norestore init`);
+  let crypto: ObjectCrypto | null = null;
+  if (config.encryption === null) {
+    if (opts.encryptionKey !== undefined) {
+      throw new EncryptionKeyError(`the repository at ${target.location} is not encrypted, but an encryption key was given: remove the key from the configuration (a repository's encryption is fixed at init)`);
+    }
+  } else {
+    if (opts.encryptionKey === undefined) {
+      throw new EncryptionKeyError(`the repository at ${target.location} is encrypted and no encryption key was given: provide the key it was created with`);
+    }
+    crypto = new ObjectCrypto(opts.encryptionKey);
+    let sealed: Buffer;
+    try {
+      sealed = await readAll(await target.get(KEYCHECK_KEY), 1 << 20, KEYCHECK_KEY);
+    } catch (err) {
+      if (err instanceof TargetError && err.code === 'NotFound') throw new CorruptObjectError(KEYCHECK_KEY, target.location, 'the key check object of this encrypted repository is missing');
+      throw err;
+    }
+    let doc: { repoId?: string };
+    try {
+      doc = JSON.parse(crypto.decryptBuffer(sealed, KEYCHECK_KEY).toString('utf8')) as { repoId?: string };
+    } catch (err) {
+      if (err instanceof DecryptError && /authentication/.test(err.message)) {
+        throw new EncryptionKeyError(`the encryption key does not match this repository (${target.location}): use the key it was created with`, { cause: err });
+      }
+      throw new CorruptObjectError(KEYCHECK_KEY, target.location, (err as Error).message, { cause: err });
+    }
+    if (doc.repoId !== config.repoId) throw new EncryptionKeyError(`the encryption key does not match this repository (${target.location}): its key check belongs to repository ${String(doc.repoId)}`);
+  }
+  return new Repo(makeContext(target, crypto, config.repoId, opts), config, opts);
+}
