@@ -116,6 +116,7 @@ export const configErrorMap: z.core.$ZodErrorMap = (iss) => {
         .join(LINE_SEP);
     }
     case 'invalid_value':
+      if (iss.input === undefined) return iss.values.length === 1 ? 'required' : `required (one of ${iss.values.map((v) => String(v)).join(', ')})`;
       return `expected ${iss.values.map((v) => quoteSmall(v)).join(' or ')}, got ${quoteSmall(iss.input)}`;
     case 'invalid_union': {
       const u = iss as typeof iss & { note?: string; options?: unknown[]; discriminator?: string };
