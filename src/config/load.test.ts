@@ -461,7 +461,7 @@ sources:
         'encryption.key: expected 32 bytes as 64 hex characters or base64 (generate one with: openssl rand -base64 32)',
         expect.stringMatching(/^sources\[1\]\.source\.serviceAccount\.keyFile: file:.*sa\.json is not a service account key/),
         'sources[2].standby.clientId: required',
-        'sources[2].extra: unknown key (expected one of: name, service, source, standby, include, exclude, objectives, schedule, concurrency, identity, options)',
+        'sources[2].extra: unknown key (expected one of: name, service, source, standby, freshStandby, include, exclude, objectives, schedule, concurrency, failover, identity, options)',
       ]),
     );
     expectClean(err.message);

@@ -252,6 +252,21 @@ export function createConfigSchema(ctx: ConfigSchemaContext) {
     schedule: sourceSchedule.optional(),
     /** Scopes of this source worked in parallel. */
     concurrency: positiveInt('a number of parallel scopes').max(64, 'must be at most 64').default(DEFAULTS.sourceConcurrency),
+    /** Failover: commands run (in order) for the switch steps a user automates; shown, not run, with --dry-run. */
+    failover: z
+      .strictObject({
+        hooks: z
+          .array(
+            z.strictObject({
+              name: nonEmpty('a step name'),
+              /** Shell command; gets NORESTORE_SOURCE, NORESTORE_DIRECTION (failover|failback) and the new primary/standby in its environment. */
+              run: nonEmpty('a shell command'),
+              timeout: duration().prefault('5m'),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
   };
 
   const userMap = (key: z.ZodType<string, string>, value: z.ZodType<string, string>) => z.record(key, value).default({});
@@ -291,6 +306,8 @@ export function createConfigSchema(ctx: ConfigSchemaContext) {
     service: z.literal('github'),
     source: githubEndpoint,
     standby: githubEndpoint,
+    /** An empty org for `drill --fresh` (classic RTO: a full restore from the storage, timed). */
+    freshStandby: githubEndpoint.optional(),
     ...common,
     identity: z.strictObject({ users: userMap(githubLogin(), githubLogin()) }).prefault({}),
     options: z
@@ -362,6 +379,8 @@ export function createConfigSchema(ctx: ConfigSchemaContext) {
     service: z.literal('google'),
     source: googleEndpoint,
     standby: googleEndpoint,
+    /** An empty domain for `drill --fresh` (classic RTO: a full restore from the storage, timed). */
+    freshStandby: googleEndpoint.optional(),
     ...common,
     identity: domainIdentity,
     options: z
@@ -390,6 +409,8 @@ export function createConfigSchema(ctx: ConfigSchemaContext) {
     service: z.literal('microsoft'),
     source: microsoftEndpoint,
     standby: microsoftEndpoint,
+    /** An empty tenant for `drill --fresh` (classic RTO: a full restore from the storage, timed). */
+    freshStandby: microsoftEndpoint.optional(),
     ...common,
     identity: domainIdentity,
     options: z
