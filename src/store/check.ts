@@ -68,12 +68,14 @@ export async function runCheck(ctx: StoreContext, deps: CheckDeps): Promise<Chec
 
   const storedSize = (plain: number): number => (ctx.crypto === null ? plain : ctx.crypto.encryptedSize(plain));
   const referenced = new Set<string>();
+  const corrupt = new Set<string>(); // reported once, not read again
   /** A blob a manifest needs: it must exist, and have the size its ref says when one is given. */
   const needBlob = (sha: string, size: number | undefined, code: string, where: string): void => {
     referenced.add(sha);
     const have = stored.get(sha);
     if (have === undefined) error(code, blobKey(sha), `${where} references blob ${sha}, which is missing`);
-    else if (size !== undefined && have !== storedSize(size)) {
+    else if (size !== undefined && have !== storedSize(size) && !corrupt.has(sha)) {
+      corrupt.add(sha);
       error('corrupt-blob', blobKey(sha), `blob ${sha} is ${have} bytes stored, but ${where} records ${size} bytes of content (expected ${storedSize(size)} stored): it is truncated or damaged`);
     }
   };
@@ -83,7 +85,7 @@ export async function runCheck(ctx: StoreContext, deps: CheckDeps): Promise<Chec
   for (const key of manifestKeys) {
     let m: RunManifest;
     try {
-      m = await deps.manifests.read(key);
+      m = await deps.manifests.read(key, { fresh: true });
     } catch (err) {
       error('bad-manifest', key, err instanceof CorruptObjectError ? err.message : `${key}: ${(err as Error).message}`);
       continue;
@@ -120,7 +122,7 @@ export async function runCheck(ctx: StoreContext, deps: CheckDeps): Promise<Chec
           }
           expectSeq = seg.seqTo + 1;
           needBlob(seg.blob.sha256, seg.blob.size, 'missing-segment', describe(m));
-          if (stored.has(seg.blob.sha256)) segmentsToRead.push({ m, seg, listed: new Set(m.blobs) });
+          if (stored.has(seg.blob.sha256) && !corrupt.has(seg.blob.sha256)) segmentsToRead.push({ m, seg, listed: new Set(m.blobs) });
         }
         if (expectSeq !== m.seqTo + 1) error('seq-gap', key, `${describe(m)} claims seqs ${m.seqFrom}..${m.seqTo}, but its segments cover up to ${expectSeq - 1}`);
         exported = Math.max(exported, m.seqTo);
@@ -171,7 +173,7 @@ export async function runCheck(ctx: StoreContext, deps: CheckDeps): Promise<Chec
   // 5. --read-data: every referenced blob rehashes to its name
   if (deps.readData) {
     const segmentShas = new Set(segmentsToRead.map((s) => s.seg.blob.sha256));
-    const toRead = [...referenced].filter((sha) => stored.has(sha) && !segmentShas.has(sha));
+    const toRead = [...referenced].filter((sha) => stored.has(sha) && !segmentShas.has(sha) && !corrupt.has(sha));
     await pool(toRead, READ_CONCURRENCY, async (sha) => {
       try {
         await drain(ctx, sha);

@@ -91,7 +91,13 @@ export class LeaseImpl implements Lease {
   }
 
   valid(): boolean {
-    return !this.released && this.lost === null && Date.now() < this.expiresAt;
+    if (this.released || this.lost !== null) return false;
+    if (Date.now() >= this.expiresAt) {
+      // once expired, another process may have taken the scope: the lease never comes back
+      this.markLost(`it expired at ${new Date(this.expiresAt).toISOString()}`);
+      return false;
+    }
+    return true;
   }
 
   remainingMs(): number {
@@ -124,10 +130,7 @@ export class LeaseImpl implements Lease {
 
   private async doRenew(): Promise<void> {
     if (this.released || this.lost !== null) return;
-    if (Date.now() >= this.expiresAt) {
-      this.markLost(`it expired at ${new Date(this.expiresAt).toISOString()} before it could be renewed`);
-      return;
-    }
+    if (!this.valid()) return;
     try {
       const current = await this.manager.readLock(this.key);
       if (current === null || current.token !== this.record.token) {
@@ -156,13 +159,14 @@ export class LeaseImpl implements Lease {
   async confirmForCommit(): Promise<void> {
     if (this.released) throw new LeaseLostError(this.source, this.scope, 'it was released');
     if (this.valid() && this.remainingMs() < this.record.ttlMs / 2) await this.renew();
-    if (this.lost !== null) throw new LeaseLostError(this.source, this.scope, this.lost);
+    if (!this.valid()) throw new LeaseLostError(this.source, this.scope, this.lost ?? 'it expired');
     const current = await this.manager.readLock(this.key);
     if (current === null || current.token !== this.record.token) {
       this.markLost('its lock object was removed by another process');
-      throw new LeaseLostError(this.source, this.scope, this.lost!);
+      throw new LeaseLostError(this.source, this.scope, this.lost ?? 'it expired');
     }
-    if (!this.valid() || this.remainingMs() < this.record.ttlMs / 3) {
+    if (!this.valid()) throw new LeaseLostError(this.source, this.scope, this.lost ?? 'it expired');
+    if (this.remainingMs() < this.record.ttlMs / 3) {
       throw new LeaseLostError(this.source, this.scope, `it expires at ${new Date(this.expiresAt).toISOString()}, too soon to commit safely`);
     }
   }

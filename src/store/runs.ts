@@ -29,9 +29,9 @@ export class ManifestReader {
     return `${scopeDir(RUNS_PREFIX, this.ctx.names.encode(source), this.ctx.names.encode(scope))}/`;
   }
 
-  /** Read and validate one manifest object; throws CorruptObjectError. */
-  async read(key: string): Promise<RunManifest> {
-    const hit = this.cache.get(key);
+  /** Read and validate one manifest object; throws CorruptObjectError. `fresh` bypasses the cache (check). */
+  async read(key: string, opts: { fresh?: boolean } = {}): Promise<RunManifest> {
+    const hit = opts.fresh === true ? undefined : this.cache.get(key);
     if (hit !== undefined) return hit;
     const bytes = await getSmall(this.ctx, key);
     if (bytes === null) throw new CorruptObjectError(key, this.ctx.location, 'it disappeared while being read');
@@ -142,8 +142,12 @@ export class RunWriterImpl implements RunWriter {
   }
 
   append(records: ChangeRecordInput[]): Promise<ChangeRecord[]> {
-    this.assertOpen('append records');
-    if (this.type !== 'export') throw new RepositoryError(`cannot append records to a ${this.type} run: only export runs write the journal`);
+    try {
+      this.assertOpen('append records');
+      if (this.type !== 'export') throw new RepositoryError(`cannot append records to a ${this.type} run: only export runs write the journal`);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     // appends are serialized so seqs follow call order even if the caller does not await
     const next = this.appending.then(() => this.doAppend(records));
     this.appending = next.catch(() => undefined);
