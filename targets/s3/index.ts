@@ -283,17 +283,15 @@ class S3TargetImpl implements S3Target {
   }
 
   async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
+    // Errors thrown while reading the caller's stream are the caller's, and are given back as they are;
+    // everything else (SDK, network, server) becomes a TargetError.
     const bodyFailure: { failed: boolean; err?: unknown } = { failed: false };
-    const onBodyError = (err: unknown): void => {
-      bodyFailure.failed = true;
-      bodyFailure.err = err;
-    };
-    if (!Buffer.isBuffer(body)) body.once('error', onBodyError);
     try {
       this.checkKey(key, 'put');
       this.checkOpen('put');
       await this.init();
-      const params: PutObjectCommandInput = { Bucket: this.bucket, Key: this.full(key), Body: body };
+      const source = Buffer.isBuffer(body) ? body : Readable.from(guardBody(body, bodyFailure), { objectMode: false, highWaterMark: 1 << 20 });
+      const params: PutObjectCommandInput = { Bucket: this.bucket, Key: this.full(key), Body: source };
       if (opts.retainUntil !== undefined) {
         if (!this.caps.objectLock || this.objectLockSettings === null) {
           throw new TargetError('Unsupported', `${this.location}: put ${JSON.stringify(key)}: object lock retention was requested but is not configured for this target; set storage.s3.objectLock on a bucket created with Object Lock`);
@@ -313,10 +311,8 @@ class S3TargetImpl implements S3Target {
       await upload.done();
     } catch (err) {
       if (!Buffer.isBuffer(body) && !body.destroyed) body.destroy();
-      if (bodyFailure.failed) throw bodyFailure.err; // the caller's stream failed: give its own error back
+      if (bodyFailure.failed) throw bodyFailure.err;
       throw this.fail(err, 'put', key);
-    } finally {
-      if (!Buffer.isBuffer(body)) body.off('error', onBodyError);
     }
   }
 
@@ -424,6 +420,31 @@ class S3TargetImpl implements S3Target {
     if (this.closed) return;
     this.closed = true;
     this.client.destroy();
+  }
+}
+
+/**
+ * Re-yield the caller's chunks, recording an error thrown while reading them. An error thrown into
+ * the generator at `yield` (the consumer giving up, e.g. lib-storage after a failed part, which
+ * destroys the stream with an AbortError) is not the caller's and is not recorded.
+ */
+async function* guardBody(body: Readable, failure: { failed: boolean; err?: unknown }): AsyncGenerator<Buffer> {
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<unknown>;
+  try {
+    for (;;) {
+      let step: IteratorResult<unknown>;
+      try {
+        step = await it.next();
+      } catch (err) {
+        failure.failed = true;
+        failure.err = err;
+        throw err;
+      }
+      if (step.done === true) return;
+      yield typeof step.value === 'string' ? Buffer.from(step.value) : (step.value as Buffer);
+    }
+  } finally {
+    await it.return?.();
   }
 }
 

@@ -20,14 +20,14 @@ export interface S3ServerHandle {
   /** The first bucket created. */
   bucket: string;
   buckets: string[];
-  /** Where s3rver keeps the objects (removed by stop()). */
+  /** Where s3rver keeps the objects (removed by stop() unless passed in). */
   dir: string;
   port: number;
   /** Child process id of the server. */
   pid: number;
   /** Stop gracefully and remove the data directory. Idempotent. */
   stop(): Promise<void>;
-  /** SIGKILL the server at once (to fail in-flight requests); the data directory stays until stop(). */
+  /** SIGKILL the server at once (to fail in-flight requests). The data directory stays until stop(). */
   kill(): Promise<void>;
 }
 
@@ -39,9 +39,19 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startS3Server(opts: { buckets?: string[]; silent?: boolean } = {}): Promise<S3ServerHandle> {
+export interface StartS3ServerOptions {
+  /** Buckets to create (default ['norestore-test']); existing ones in `dir` are kept. */
+  buckets?: string[];
+  /** Log every request to stderr (also: S3RVER_LOG=1). */
+  silent?: boolean;
+  /** Reuse a data directory, e.g. of a killed server, to inspect what it left; stop() then leaves it in place. */
+  dir?: string;
+}
+
+export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3ServerHandle> {
   const buckets = opts.buckets !== undefined && opts.buckets.length > 0 ? opts.buckets : ['norestore-test'];
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'norestore-s3rver-'));
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'norestore-s3rver-')));
   const silent = opts.silent ?? process.env.S3RVER_LOG !== '1';
   const child = spawn(process.execPath, ['--openssl-legacy-provider', MAIN, JSON.stringify({ directory: dir, buckets, silent })], {
     stdio: ['pipe', 'pipe', silent ? 'pipe' : 'inherit'],
@@ -81,7 +91,7 @@ export async function startS3Server(opts: { buckets?: string[]; silent?: boolean
   } catch (err) {
     child.kill('SIGKILL');
     await waitExit(child);
-    await rm(dir, { recursive: true, force: true });
+    if (ownDir) await rm(dir, { recursive: true, force: true });
     throw new Error(`could not start s3rver on 127.0.0.1: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   child.removeAllListeners('exit');
@@ -113,7 +123,7 @@ export async function startS3Server(opts: { buckets?: string[]; silent?: boolean
         const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
         await exited;
         clearTimeout(timer);
-        await rm(dir, { recursive: true, force: true });
+        if (ownDir) await rm(dir, { recursive: true, force: true });
       })();
       return stopped;
     },
