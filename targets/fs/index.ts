@@ -141,6 +141,7 @@ class FsTarget implements Target {
       case 'ENOTDIR':
       case 'EISDIR':
       case 'ENOTEMPTY':
+      case 'EEXIST':
         return new TargetError('Io', `${where}: the key collides with an existing object or directory (${code}); an object cannot also be a prefix directory on the fs target`, { cause: err });
       default:
         return new TargetError('Io', `${where}: ${detail}`, { cause: err });
