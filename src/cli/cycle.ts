@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { runCycle, type CycleResult } from '../engine/cycle.js';
 import { createLogger } from '../engine/log.js';
 import { connectorForSource } from '../engine/connectors.js';
+import { directionOf, storageSourceKey } from '../engine/direction.js';
 import { CliError, openRepo } from './context.js';
 import { EXIT, type Output } from './output.js';
 import { formatMs, logProgress, ttyProgress, type Progress } from './progress.js';
@@ -37,21 +38,22 @@ export async function runCycleCommand(input: CycleCommandInput): Promise<number>
     await Promise.all(
       sources.map(async (src) => {
         const connector = await connectorForSource(src, log.child({ source: src.name }));
+        const key = storageSourceKey(src.name, await directionOf(repo, src.name));
         try {
           const result = await runCycle({
             repo,
             connector,
-            source: src.name,
+            source: key,
             cacheDir: input.cacheDir,
             log: log.child({ source: src.name }),
             signal: input.signal,
             only: input.scopes,
-            concurrency: input.concurrency,
+            concurrency: input.concurrency ?? src.concurrency,
             onPlan: (scopes) => progress.setTotal(src.name, scopes.length),
             onScope: (e) => progress.scope(e, src.name),
             progress: (e) => progress.step(e),
           });
-          results.push(result);
+          results.push({ ...result, source: src.name });
         } finally {
           await connector.close();
         }

@@ -1,17 +1,22 @@
 import type { GithubEndpoint, GoogleEndpoint, MicrosoftEndpoint, SourceConfig } from '../config/schema.js';
 import type { Connector, Logger } from '../model/connector.js';
+import type { GithubTenant } from '../../connectors/github/types.js';
 
 /**
  * Builds the connector of a configured source. With `reversed` (after a failover) the standby is
  * read as the source and the old primary becomes the standby; identity maps are inverted.
  * Connectors are imported lazily so a command only loads the SDKs it uses.
  */
-export async function connectorForSource(src: SourceConfig, log: Logger, opts: { reversed?: boolean } = {}): Promise<Connector> {
-  const flip = <T>(a: T, b: T): [T, T] => (opts.reversed ? [b, a] : [a, b]);
+export async function connectorForSource(src: SourceConfig, log: Logger, opts: { reversed?: boolean; fresh?: boolean } = {}): Promise<Connector> {
+  if (opts.fresh && !src.freshStandby) throw new Error(`sources: ${src.name}.freshStandby is not configured: drill --fresh needs an empty tenant to restore into`);
+  const flip = <T>(a: T, b: T): [T, T] => {
+    if (opts.fresh) return [a, (src.freshStandby as T | undefined) ?? b];
+    return opts.reversed ? [b, a] : [a, b];
+  };
   switch (src.service) {
     case 'github': {
       const { createGithubConnector } = await import('../../connectors/github/index.js');
-      const [source, standby] = flip(src.source, src.standby).map(githubTenant) as [ReturnType<typeof githubTenant>, ReturnType<typeof githubTenant>];
+      const [source, standby] = flip(src.source, src.standby).map(githubTenant) as [GithubTenant, GithubTenant];
       return createGithubConnector({
         source,
         standby,
@@ -20,6 +25,7 @@ export async function connectorForSource(src: SourceConfig, log: Logger, opts: {
         identity: { users: opts.reversed ? invert(src.identity.users) : src.identity.users },
         useImportEndpoint: src.options.useImportEndpoint,
         contentCreationPerMinute: src.options.contentCreationPerMinute,
+        contentCreationPerHour: src.options.contentCreationPerHour,
         log,
       });
     }
@@ -47,14 +53,11 @@ export async function connectorForSource(src: SourceConfig, log: Logger, opts: {
   }
 }
 
-function githubTenant(e: GithubEndpoint) {
+function githubTenant(e: GithubEndpoint): GithubTenant {
   return {
     baseUrl: e.baseUrl,
     org: e.org,
-    auth:
-      e.auth.type === 'token'
-        ? ({ type: 'token', token: e.auth.token.reveal() } as const)
-        : ({ type: 'app', appId: e.auth.appId, installationId: e.auth.installationId, privateKey: e.auth.privateKey.reveal() } as const),
+    auth: e.auth.type === 'token' ? { type: 'token', token: e.auth.token.reveal() } : { type: 'app', appId: e.auth.appId, installationId: e.auth.installationId, privateKey: e.auth.privateKey.reveal() },
   };
 }
 

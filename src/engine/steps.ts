@@ -136,8 +136,45 @@ export async function verifyStep(env: StepEnv): Promise<{ manifest: RunManifest;
   const { repo, connector, source, scope } = env;
   const state = await repo.scopeState(source, scope.id);
   const live = await repo.liveRecords(source, scope.id);
-  const idMap = new MemoryIdMap(state.idMap);
-  const ctx: VerifyContext = { idMap, getBlob: (sha) => repo.getBlob(sha), workDir: await scopeWorkDir(env), signal: env.signal, log: env.log };
+  const failed = (state.lastRuns.import?.summary?.failed as ImportFailure[] | undefined) ?? [];
+  const result = await compareWithStandby({ connector, scope, live, idMap: new MemoryIdMap(state.idMap), failed, getBlob: (sha) => repo.getBlob(sha), workDir: await scopeWorkDir(env), signal: env.signal, log: env.log });
+  const through = await newestExportCovering(repo, source, scope.id, state.importedSeq);
+  const proof: VerifyProof = { source, scope: scope.id, seqTo: state.importedSeq, sourceTimeThrough: through, verifiedAt: new Date().toISOString(), ...result };
+  const writer = await repo.beginRun(env.lease, 'verify');
+  try {
+    const total = Object.values(result.counts).reduce((n, c) => n + c.stored, 0);
+    const findings = result.findings.length + result.findingsTruncated;
+    const manifest = await writer.commit({
+      document: proof,
+      seqFrom: 0,
+      seqTo: state.importedSeq,
+      stats: { items: total, bytes: 0, findings },
+      summary: { findings, sourceTimeThrough: through },
+    });
+    return { manifest, proof };
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Compare the live stored items of a scope with what the standby holds, on each kind's preserved
+ * fields. Used by verify (against the standby) and by drill --fresh (against the restored tenant).
+ */
+export async function compareWithStandby(input: {
+  connector: Connector;
+  scope: ScopeRef;
+  live: Map<string, Map<string, ChangeRecord>>;
+  idMap: MemoryIdMap;
+  failed: ImportFailure[];
+  getBlob: VerifyContext['getBlob'];
+  workDir: string;
+  signal: AbortSignal;
+  log: Logger;
+}): Promise<Pick<VerifyProof, 'counts' | 'digests' | 'findings' | 'findingsTruncated'>> {
+  const { connector, scope, live } = input;
+  const ctx: VerifyContext = { idMap: input.idMap, getBlob: input.getBlob, workDir: input.workDir, signal: input.signal, log: input.log };
   const specs = new Map(connector.kinds.map((k) => [k.kind, k]));
   const counts: Record<string, KindCounts> = {};
   const count = (kind: string): KindCounts => (counts[kind] ??= { stored: 0, standby: 0, matched: 0, mismatched: 0, missing: 0, extra: 0 });
@@ -151,7 +188,7 @@ export async function verifyStep(env: StepEnv): Promise<{ manifest: RunManifest;
   // Standby side, keyed by source id.
   const standby = new Map<string, Map<string, Record<string, unknown>>>();
   for await (const item of connector.readStandby(scope, ctx)) {
-    if (!specs.has(item.kind)) continue;
+    if (specs.get(item.kind)?.possession !== 'restorable') continue;
     count(item.kind).standby++;
     if (item.sourceId === null) {
       count(item.kind).extra++;
@@ -160,10 +197,15 @@ export async function verifyStep(env: StepEnv): Promise<{ manifest: RunManifest;
     }
     let m = standby.get(item.kind);
     if (!m) standby.set(item.kind, (m = new Map()));
+    if (m.has(item.sourceId)) {
+      count(item.kind).extra++;
+      find({ kind: item.kind, id: item.sourceId, type: 'extra', detail: `standby holds ${item.kind} ${item.sourceId} twice (also as ${item.standbyId})` });
+      continue;
+    }
     m.set(item.sourceId, item.normalized);
   }
 
-  const failedImports = new Map(((state.lastRuns.import?.summary?.failed as ImportFailure[] | undefined) ?? []).map((f) => [`${f.kind}\u0000${f.id}`, f.error]));
+  const failedImports = new Map(input.failed.map((f) => [`${f.kind}\u0000${f.id}`, f.error]));
   const digests: Record<string, string> = {};
   for (const [kind, items] of [...live.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const spec = specs.get(kind);
@@ -190,47 +232,15 @@ export async function verifyStep(env: StepEnv): Promise<{ manifest: RunManifest;
       } else c.matched++;
     }
     digests[kind] = hash.digest('hex');
-    // Standby items mapped to a source id that is no longer live (deleted at the source).
-    for (const id of side.keys()) {
-      count(kind).extra++;
-      find({ kind, id, type: 'extra', detail: `standby still holds ${kind} ${id}, deleted at the source` });
-    }
-    standby.delete(kind);
   }
+  // Standby items mapped to a source id that is not live (deleted at the source, or never possessed).
   for (const [kind, side] of standby) {
     for (const id of side.keys()) {
       count(kind).extra++;
-      find({ kind, id, type: 'extra', detail: `standby still holds ${kind} ${id}, deleted at the source` });
+      find({ kind, id, type: 'extra', detail: `standby still holds ${kind} ${id}, which is deleted at the source` });
     }
   }
-
-  const through = await newestExportCovering(repo, source, scope.id, state.importedSeq);
-  const proof: VerifyProof = {
-    source,
-    scope: scope.id,
-    seqTo: state.importedSeq,
-    sourceTimeThrough: through,
-    verifiedAt: new Date().toISOString(),
-    counts,
-    digests,
-    findings,
-    findingsTruncated: truncated,
-  };
-  const writer = await repo.beginRun(env.lease, 'verify');
-  try {
-    const total = Object.values(counts).reduce((n, c) => n + c.stored, 0);
-    const manifest = await writer.commit({
-      document: proof,
-      seqFrom: 0,
-      seqTo: state.importedSeq,
-      stats: { items: total, bytes: 0, findings: findings.length + truncated },
-      summary: { findings: findings.length + truncated, sourceTimeThrough: through },
-    });
-    return { manifest, proof };
-  } catch (err) {
-    await writer.abort().catch(() => undefined);
-    throw err;
-  }
+  return { counts, digests, findings, findingsTruncated: truncated };
 }
 
 /** startedAt of the newest committed export run whose records are all at or below seq. */
