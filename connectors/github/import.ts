@@ -1,0 +1,1014 @@
+/**
+ * Import of one repository scope into the standby org, idempotent through the id map.
+ *
+ * Every item is looked up in the id map first (same version: skipped). When the id map lacks it
+ * (a crashed earlier run created it but never committed the map) the standby item is adopted by its
+ * natural key: issue and pull request numbers plus the hidden source-id marker, label names,
+ * milestone titles, release tags, asset names, and the marker for comments and reviews.
+ *
+ * Issues and pull requests are created in number order, so numbers match in a fresh standby; gaps
+ * are filled with closed placeholder issues. Content creation is paced by the client (client.ts).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import type { ImportContext, ImportFailure, ImportResult, ScopeRef } from '../../src/model/connector.js';
+import type { ChangeRecord } from '../../src/model/records.js';
+import { isStatus, listAll, type GithubClient } from './client.js';
+import { GitError, pushAll, restoreFromBundles, standbyRefs, type GitState } from './git.js';
+import { attribution, labelNames, parseHeader, withHeader, numberFromUrl } from './normalize.js';
+import { Asset, GitRecordRaw, Issue, IssueComment, Label, Milestone, PullRecordRaw, Release, Repo, Review, ReviewComment } from './schema.js';
+import { repoNameOf } from './export.js';
+import { K, SINGLETON_ID } from './types.js';
+
+export const IMPORT_ACCEPT = 'application/vnd.github.golden-comet-preview+json';
+
+/** Shared across scopes of one connector: whether the standby has the issue import endpoint. */
+export interface ImportEndpointState {
+  enabled: boolean;
+  /** null = not tried yet. */
+  available: boolean | null;
+}
+
+export interface ImportDeps {
+  client: GithubClient;
+  /** Source org (to tell same-repository pull request heads from forks). */
+  sourceOrg: string;
+  users: Record<string, string>;
+  endpoint: ImportEndpointState;
+  /** Longest wait for one issue import to finish. */
+  importTimeoutMs?: number;
+}
+
+type Json = Record<string, unknown>;
+
+class ItemError extends Error {}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) {
+    const status = (err as { status?: number }).status;
+    return status ? `${err.message} (HTTP ${status})` : err.message;
+  }
+  return String(err);
+}
+
+/** standbyId of a pull request that could not be re-created and lives on the standby as an issue. */
+const AS_ISSUE = ':issue';
+const REVIEW_PREFIX = 'r:';
+const REVIEW_COMMENT_PREFIX = 'rc:';
+const COMMENT_PREFIX = 'c:';
+
+export async function importRepo(deps: ImportDeps, scope: ScopeRef, records: ChangeRecord[], ctx: ImportContext): Promise<ImportResult> {
+  const imp = new RepoImport(deps, scope, ctx);
+  return imp.run(records);
+}
+
+class RepoImport {
+  private readonly client: GithubClient;
+  private readonly owner: string;
+  private readonly repo: string;
+  private readonly sourceRepo: string;
+  private readonly result: ImportResult = { imported: 0, unchanged: 0, deleted: 0, failed: [] };
+  private readonly failedKeys = new Set<string>();
+  private gitFailed = false;
+  // Lazily loaded standby indexes (one listing per run at most).
+  private issueIndex: Map<string, { number: number; body: string | null | undefined; title: string }> | null = null;
+  private standbyMax: number | null = null;
+  private commentIndex: Map<string, number> | null = null;
+  private reviewCommentIndex: Map<string, number> | null = null;
+  private readonly reviewIndexes = new Map<number, Map<string, number>>();
+  private labelIndex: Map<string, Label> | null = null;
+  private milestoneIndex: Map<string, Milestone> | null = null;
+  private releaseIndex: Map<string, Release> | null = null;
+  private readonly standbyReleases = new Map<string, Release>();
+  private warnedNumbers = false;
+
+  constructor(
+    private readonly deps: ImportDeps,
+    private readonly scope: ScopeRef,
+    private readonly ctx: ImportContext,
+  ) {
+    this.client = deps.client;
+    this.owner = deps.client.tenant.org;
+    this.repo = repoNameOf(scope);
+    this.sourceRepo = `${deps.sourceOrg}/${this.repo}`.toLowerCase();
+  }
+
+  private get base() {
+    return { owner: this.owner, repo: this.repo };
+  }
+
+  private async api<T = unknown>(route: string, params: Json = {}): Promise<T> {
+    this.ctx.signal.throwIfAborted();
+    const res = await this.client.octokit.request(route, { ...this.base, ...params, request: { signal: this.ctx.signal } });
+    return res.data as T;
+  }
+
+  private fail(kind: string, id: string, err: unknown): void {
+    if (this.ctx.signal.aborted) throw err;
+    const failure: ImportFailure = { kind, id, error: `${kind} ${id} in ${this.owner}/${this.repo}: ${errText(err)}` };
+    this.result.failed.push(failure);
+    this.failedKeys.add(`${kind}\u0000${id}`);
+    this.ctx.log.warn('github import of an item failed (retried next cycle)', { scope: this.scope.id, kind, id, error: failure.error });
+  }
+
+  private done(kind: 'imported' | 'unchanged' | 'deleted'): void {
+    this.result[kind]++;
+    if (kind !== 'unchanged') this.ctx.progress({ items: 1 });
+  }
+
+  async run(records: ChangeRecord[]): Promise<ImportResult> {
+    const latest = new Map<string, ChangeRecord>();
+    for (const r of records) {
+      const key = `${r.kind}\u0000${r.id}`;
+      const prev = latest.get(key);
+      if (!prev || prev.seq < r.seq) latest.set(key, r);
+    }
+    const byKind = new Map<string, ChangeRecord[]>();
+    for (const r of [...latest.values()].sort((a, b) => a.seq - b.seq)) {
+      let list = byKind.get(r.kind);
+      if (!list) byKind.set(r.kind, (list = []));
+      list.push(r);
+    }
+    const of = (kind: string): ChangeRecord[] => byKind.get(kind) ?? [];
+
+    await this.ensureRepo(of(K.repo)[0] ?? null);
+    for (const r of of(K.git)) await this.importGit(r, false);
+    for (const r of of(K.wiki)) await this.importGit(r, true);
+    for (const r of of(K.label)) await this.guard(r, () => this.importLabel(r));
+    for (const r of [...of(K.milestone)].sort((a, b) => Number(a.id) - Number(b.id))) await this.guard(r, () => this.importMilestone(r));
+    await this.importIssuesAndPulls([...of(K.issue), ...of(K.pull)], of(K.issueComment));
+    for (const r of of(K.issueComment)) await this.guard(r, () => this.importIssueComment(r));
+    for (const r of of(K.review)) await this.guard(r, () => this.importReview(r));
+    const rc = [...of(K.reviewComment)].sort((a, b) => Number(a.id) - Number(b.id)); // parents of replies first
+    for (const r of rc) await this.guard(r, () => this.importReviewComment(r));
+    for (const r of of(K.release)) await this.guard(r, () => this.importRelease(r));
+    for (const r of of(K.asset)) await this.guard(r, () => this.importAsset(r));
+    return this.result;
+  }
+
+  private async guard(r: ChangeRecord, fn: () => Promise<'imported' | 'unchanged' | 'deleted'>): Promise<void> {
+    try {
+      this.done(await fn());
+    } catch (err) {
+      this.fail(r.kind, r.id, err);
+    }
+  }
+
+  private parseRaw<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, r: ChangeRecord): T {
+    const p = schema.safeParse(r.raw);
+    if (!p.success) throw new ItemError(`stored record does not have the expected shape (${p.error.message.slice(0, 200)})`);
+    return p.data;
+  }
+
+  // ---------------------------------------------------------------- repository, git, wiki
+
+  private async ensureRepo(rec: ChangeRecord | null): Promise<void> {
+    const source = rec?.op === 'upsert' ? rec : await this.ctx.lastRecord(K.repo, SINGLETON_ID.repo);
+    const want = source ? this.parseRaw(Repo, source) : null;
+    let standby: Repo | null = null;
+    try {
+      standby = Repo.parse(await this.api('GET /repos/{owner}/{repo}'));
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+    if (!standby) {
+      try {
+        standby = Repo.parse(
+          (
+            await this.client.octokit.request('POST /orgs/{org}/repos', {
+              org: this.owner,
+              name: this.repo,
+              description: want?.description ?? undefined,
+              homepage: want?.homepage ?? undefined,
+              private: want?.private ?? true,
+              has_issues: want?.has_issues ?? true,
+              has_wiki: want?.has_wiki ?? true,
+              has_projects: want?.has_projects ?? undefined,
+              auto_init: false,
+              request: { signal: this.ctx.signal },
+            })
+          ).data,
+        );
+      } catch (err) {
+        throw new Error(`cannot create repository ${this.owner}/${this.repo} on the standby: ${errText(err)}; check that the standby token may create repositories in ${this.owner}`);
+      }
+      this.ctx.log.info('github standby repository created', { scope: this.scope.id, repo: `${this.owner}/${this.repo}` });
+      // GitHub adds default labels to new repositories; the source's label set replaces them.
+      const defaults = await listAll<unknown>(this.client, 'GET /repos/{owner}/{repo}/labels', this.base, { signal: this.ctx.signal });
+      if (!defaults.notModified) for (const l of defaults.data as Label[]) await this.api('DELETE /repos/{owner}/{repo}/labels/{name}', { name: l.name }).catch(() => undefined);
+    }
+    if (!rec || rec.op !== 'upsert' || !want) return;
+    const entry = this.ctx.idMap.get(K.repo, rec.id);
+    if (entry?.version === rec.version) return this.done('unchanged');
+    try {
+      const patch: Json = {};
+      if ((standby.description ?? '') !== (want.description ?? '')) patch.description = want.description ?? '';
+      if ((standby.homepage ?? '') !== (want.homepage ?? '')) patch.homepage = want.homepage ?? '';
+      if (standby.private !== want.private) patch.private = want.private;
+      if (want.has_issues !== undefined && standby.has_issues !== want.has_issues) patch.has_issues = want.has_issues;
+      if (want.has_wiki !== undefined && standby.has_wiki !== want.has_wiki) patch.has_wiki = want.has_wiki;
+      if (Object.keys(patch).length) await this.api('PATCH /repos/{owner}/{repo}', patch);
+      if (want.default_branch && standby.default_branch !== want.default_branch) await this.setDefaultBranch(want.default_branch, false);
+      this.ctx.idMap.set(K.repo, rec.id, { standbyId: `${this.owner}/${this.repo}`, version: rec.version });
+      this.done('imported');
+    } catch (err) {
+      this.fail(rec.kind, rec.id, err);
+    }
+  }
+
+  /** Set the default branch; before the branch exists (first import) this is left to the git step. */
+  private async setDefaultBranch(branch: string, mustExist: boolean): Promise<void> {
+    try {
+      await this.api('PATCH /repos/{owner}/{repo}', { default_branch: branch });
+    } catch (err) {
+      if (mustExist || !isStatus(err, 422)) throw err;
+    }
+  }
+
+  private async importGit(r: ChangeRecord, wiki: boolean): Promise<void> {
+    try {
+      if (r.op !== 'upsert') return this.done('unchanged'); // git is never tombstoned
+      const entry = this.ctx.idMap.get(r.kind, r.id);
+      if (entry?.version === r.version) return this.done('unchanged');
+      const state = this.parseRaw(GitRecordRaw, r) as GitState;
+      const dir = join(this.ctx.workDir, 'github', wiki ? 'import-wiki.git' : 'import.git');
+      await restoreFromBundles(dir, state, this.ctx, join(this.ctx.workDir, 'github', 'tmp'), { setRefs: standbyRefs(state.refs) });
+      const url = this.client.gitUrl(this.repo, wiki);
+      const env = await this.client.gitEnv();
+      try {
+        await pushAll(dir, url, env, this.ctx.signal);
+      } catch (err) {
+        if (wiki && err instanceof GitError && /not found|does not appear|404/i.test(err.stderr)) {
+          throw new ItemError(`the standby wiki of ${this.owner}/${this.repo} does not accept pushes yet: enable the wiki and create its first page once in the web UI, then the next cycle pushes it`);
+        }
+        if (!wiki && err instanceof GitError && /current branch|default branch/i.test(err.stderr)) {
+          // The source renamed or deleted the branch that is the standby's default: switch first, push again.
+          const want = await this.wantedDefaultBranch(state);
+          if (!want) throw err;
+          await this.setDefaultBranch(want, true);
+          await pushAll(dir, url, env, this.ctx.signal);
+        } else throw err;
+      }
+      if (!wiki) {
+        const want = await this.wantedDefaultBranch(state);
+        if (want) {
+          const standby = Repo.parse(await this.api('GET /repos/{owner}/{repo}'));
+          if (standby.default_branch !== want) await this.setDefaultBranch(want, true);
+        }
+      }
+      this.ctx.idMap.set(r.kind, r.id, { standbyId: wiki ? `${this.owner}/${this.repo}.wiki` : `${this.owner}/${this.repo}`, version: r.version });
+      this.done('imported');
+    } catch (err) {
+      if (!wiki) this.gitFailed = true;
+      this.fail(r.kind, r.id, err);
+    }
+  }
+
+  private async wantedDefaultBranch(state: GitState): Promise<string | null> {
+    const rec = await this.ctx.lastRecord(K.repo, SINGLETON_ID.repo);
+    const b = rec ? Repo.safeParse(rec.raw).data?.default_branch : undefined;
+    return b && state.refs[`refs/heads/${b}`] ? b : null;
+  }
+
+  // ---------------------------------------------------------------- labels, milestones
+
+  private async labels(): Promise<Map<string, Label>> {
+    if (!this.labelIndex) {
+      const res = await listAll<unknown>(this.client, 'GET /repos/{owner}/{repo}/labels', this.base, { signal: this.ctx.signal });
+      this.labelIndex = new Map();
+      if (!res.notModified) for (const l of res.data) this.labelIndex.set(Label.parse(l).name.toLowerCase(), Label.parse(l));
+    }
+    return this.labelIndex;
+  }
+
+  private async importLabel(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'delete') {
+      let name = entry?.standbyId;
+      if (!name) {
+        const last = await this.ctx.lastRecord(r.kind, r.id);
+        name = last ? Label.safeParse(last.raw).data?.name : undefined;
+        if (!name || !(await this.labels()).has(name.toLowerCase())) return 'unchanged';
+      }
+      await this.api('DELETE /repos/{owner}/{repo}/labels/{name}', { name }).catch((err: unknown) => {
+        if (!isStatus(err, 404)) throw err;
+      });
+      this.ctx.idMap.delete(r.kind, r.id);
+      this.labelIndex?.delete(name.toLowerCase());
+      return 'deleted';
+    }
+    if (entry?.version === r.version) return 'unchanged';
+    const l = this.parseRaw(Label, r);
+    const body = { color: (l.color ?? 'ededed').toLowerCase(), description: l.description ?? '' };
+    let current = entry?.standbyId ?? null;
+    if (!current && (await this.labels()).has(l.name.toLowerCase())) current = (await this.labels()).get(l.name.toLowerCase())!.name;
+    let saved: Label | null = null;
+    if (current) {
+      try {
+        saved = Label.parse(await this.api('PATCH /repos/{owner}/{repo}/labels/{name}', { name: current, new_name: l.name, ...body }));
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+    }
+    saved ??= Label.parse(await this.api('POST /repos/{owner}/{repo}/labels', { name: l.name, ...body }));
+    this.labelIndex?.set(saved.name.toLowerCase(), saved);
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: saved.name, version: r.version });
+    return 'imported';
+  }
+
+  private async milestones(): Promise<Map<string, Milestone>> {
+    if (!this.milestoneIndex) {
+      const res = await listAll<unknown>(this.client, 'GET /repos/{owner}/{repo}/milestones', { ...this.base, state: 'all' }, { signal: this.ctx.signal });
+      this.milestoneIndex = new Map();
+      if (!res.notModified) for (const m of res.data) this.milestoneIndex.set(Milestone.parse(m).title, Milestone.parse(m));
+    }
+    return this.milestoneIndex;
+  }
+
+  private async importMilestone(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'delete') {
+      let num = entry?.standbyId;
+      if (!num) {
+        const last = await this.ctx.lastRecord(r.kind, r.id);
+        const title = last ? Milestone.safeParse(last.raw).data?.title : undefined;
+        const found = title ? (await this.milestones()).get(title) : undefined;
+        if (!found) return 'unchanged';
+        num = String(found.number);
+      }
+      await this.api('DELETE /repos/{owner}/{repo}/milestones/{milestone_number}', { milestone_number: Number(num) }).catch((err: unknown) => {
+        if (!isStatus(err, 404)) throw err;
+      });
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    if (entry?.version === r.version) return 'unchanged';
+    const m = this.parseRaw(Milestone, r);
+    const body: Json = { title: m.title, state: m.state, description: m.description ?? '', due_on: m.due_on ?? null };
+    let num = entry ? Number(entry.standbyId) : ((await this.milestones()).get(m.title)?.number ?? null);
+    let saved: Milestone | null = null;
+    if (num !== null) {
+      try {
+        saved = Milestone.parse(await this.api('PATCH /repos/{owner}/{repo}/milestones/{milestone_number}', { milestone_number: num, ...body }));
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+        num = null;
+      }
+    }
+    saved ??= Milestone.parse(await this.api('POST /repos/{owner}/{repo}/milestones', body));
+    this.milestoneIndex?.set(saved.title, saved);
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: String(saved.number), version: r.version });
+    return 'imported';
+  }
+
+  // ---------------------------------------------------------------- issues and pull requests
+
+  /** Highest issue/PR number on the standby (one request, then tracked locally). */
+  private async maxNumber(refresh = false): Promise<number> {
+    if (this.standbyMax === null || refresh) {
+      const list = await this.api<Array<{ number: number }>>('GET /repos/{owner}/{repo}/issues', { state: 'all', sort: 'created', direction: 'desc', per_page: 1 });
+      this.standbyMax = Math.max(this.standbyMax ?? 0, list[0]?.number ?? 0);
+    }
+    return this.standbyMax;
+  }
+
+  private bump(n: number): void {
+    this.standbyMax = Math.max(this.standbyMax ?? 0, n);
+  }
+
+  /** Every standby issue and PR by its source marker (loaded once, only when adoption needs it). */
+  private async issues(): Promise<Map<string, { number: number; body: string | null | undefined; title: string }>> {
+    if (!this.issueIndex) {
+      this.issueIndex = new Map();
+      const res = await listAll<{ number: number; body?: string | null; title: string }>(this.client, 'GET /repos/{owner}/{repo}/issues', { ...this.base, state: 'all' }, { signal: this.ctx.signal });
+      if (!res.notModified) {
+        for (const i of res.data) {
+          const { meta } = parseHeader(i.body);
+          this.bump(i.number);
+          if (meta?.kind && meta.id) this.issueIndex.set(`${meta.kind}/${meta.id}`, { number: i.number, body: i.body, title: i.title });
+        }
+      }
+    }
+    return this.issueIndex;
+  }
+
+  private milestoneNumber(m: { number: number } | null | undefined): number | null {
+    if (!m) return null;
+    const e = this.ctx.idMap.get(K.milestone, String(m.number));
+    return e ? Number(e.standbyId) : null;
+  }
+
+  private assignees(i: Issue): string[] {
+    return (i.assignees ?? []).map((a) => this.deps.users[a.login]).filter((x): x is string => !!x);
+  }
+
+  private async importIssuesAndPulls(records: ChangeRecord[], comments: ChangeRecord[]): Promise<void> {
+    const sorted = [...records].sort((a, b) => Number(a.id) - Number(b.id));
+    const commentsByParent = new Map<string, ChangeRecord[]>();
+    for (const c of comments) {
+      if (c.op !== 'upsert' || !c.parent || this.ctx.idMap.get(c.kind, c.id)) continue;
+      let list = commentsByParent.get(c.parent);
+      if (!list) commentsByParent.set(c.parent, (list = []));
+      list.push(c);
+    }
+    for (const r of sorted) {
+      try {
+        this.done(await this.importIssueOrPull(r, commentsByParent.get(r.id) ?? []));
+      } catch (err) {
+        this.fail(r.kind, r.id, err);
+      }
+    }
+  }
+
+  private issueOf(r: ChangeRecord): { issue: Issue; pull: PullRecordRaw['pull'] | null } {
+    if (r.kind === K.pull) {
+      const p = this.parseRaw(PullRecordRaw, r);
+      return { issue: p.issue, pull: p.pull };
+    }
+    return { issue: this.parseRaw(Issue, r), pull: null };
+  }
+
+  private notesFor(r: ChangeRecord, issue: Issue, pull: PullRecordRaw['pull'] | null, asIssue: boolean): string[] {
+    const notes = [attribution(issue.user?.login, issue.created_at)];
+    if (pull && asIssue) {
+      const head = pull.head.repo && pull.head.repo.full_name.toLowerCase() !== this.sourceRepo ? `${pull.head.repo.full_name}:${pull.head.ref}` : pull.head.ref;
+      const how = pull.merged || pull.merged_at ? 'merged' : pull.state;
+      notes.push(`_This was pull request #${issue.number} from \`${head}\` into \`${pull.base.ref}\` (${how}); its commits are kept at \`refs/norestore/pull/${issue.number}/head\`._`);
+    }
+    return notes;
+  }
+
+  private async importIssueOrPull(r: ChangeRecord, comments: ChangeRecord[]): Promise<'imported' | 'unchanged' | 'deleted'> {
+    let entry = this.ctx.idMap.get(r.kind, r.id);
+    const n = Number(r.id);
+    if (!entry) {
+      // Adoption: the item may exist from a run whose id map was never committed.
+      if ((await this.maxNumber()) >= n || r.op === 'delete') {
+        const found = (await this.issues()).get(`${r.kind}/${r.id}`);
+        if (found) {
+          const real = r.kind === K.pull && !(await this.isIssueOnStandby(found.number));
+          entry = { standbyId: real || r.kind === K.issue ? String(found.number) : `${found.number}${AS_ISSUE}`, version: '' };
+          this.ctx.idMap.set(r.kind, r.id, entry);
+        }
+      }
+    }
+    if (r.op === 'delete') {
+      if (!entry) return 'unchanged';
+      await this.markDeleted(r, parseInt(entry.standbyId, 10));
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    if (entry?.version === r.version) return 'unchanged';
+    const { issue, pull } = this.issueOf(r);
+    if (entry) {
+      const num = parseInt(entry.standbyId, 10);
+      const asIssue = r.kind === K.pull && entry.standbyId.endsWith(AS_ISSUE);
+      await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+        issue_number: num,
+        title: issue.title,
+        body: withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, r.kind === K.pull ? asIssue : true)),
+        state: issue.state,
+        labels: labelNames(issue.labels),
+        milestone: this.milestoneNumber(issue.milestone),
+        ...(this.assignees(issue).length ? { assignees: this.assignees(issue) } : {}),
+      });
+      this.ctx.idMap.set(r.kind, r.id, { standbyId: entry.standbyId, version: r.version });
+      return 'imported';
+    }
+    if (r.kind === K.pull && this.gitFailed) throw new ItemError('the git import of this repository failed in this run; the pull request is created after it succeeds');
+
+    // Create, keeping the number: fill the gap before it with placeholders.
+    let max = await this.maxNumber();
+    if (max >= n) {
+      if (!this.warnedNumbers) this.ctx.log.warn('github standby already uses the number of a new item: numbers cannot match the source for it (standby not fresh?)', { scope: this.scope.id, number: n, standbyMax: max });
+      this.warnedNumbers = true;
+    } else {
+      while (max + 1 < n) {
+        await this.createPlaceholder(max + 1);
+        max = await this.maxNumber();
+      }
+    }
+    let standbyId: string;
+    if (pull && (await this.canCreatePull(pull))) {
+      const created = await this.createPull(r, issue, pull);
+      if (created !== null) standbyId = String(created);
+      else standbyId = `${await this.createIssue(r, issue, pull, comments)}${AS_ISSUE}`;
+    } else {
+      const num = await this.createIssue(r, issue, pull, comments);
+      standbyId = pull ? `${num}${AS_ISSUE}` : String(num);
+    }
+    const created = parseInt(standbyId, 10);
+    if (created !== n) this.ctx.log.warn('github item created with another number on the standby', { scope: this.scope.id, kind: r.kind, source: n, standby: created });
+    this.ctx.idMap.set(r.kind, r.id, { standbyId, version: r.version });
+    return 'imported';
+  }
+
+  private async isIssueOnStandby(num: number): Promise<boolean> {
+    const i = await this.api<{ pull_request?: unknown }>('GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: num });
+    return i.pull_request === undefined;
+  }
+
+  private async markDeleted(r: ChangeRecord, num: number): Promise<void> {
+    const cur = Issue.parse(await this.api('GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: num }));
+    const { meta, body } = parseHeader(cur.body);
+    if (meta?.deleted) return;
+    const title = cur.title.startsWith('[deleted on source] ') ? cur.title : `[deleted on source] ${cur.title}`;
+    await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+      issue_number: num,
+      title,
+      state: 'closed',
+      body: withHeader(body, { kind: r.kind, id: r.id, deleted: true }, [`_Deleted on the source (${r.sourceTime}); kept closed here because issues cannot be deleted through the API._`]),
+    });
+  }
+
+  private async canCreatePull(pull: PullRecordRaw['pull']): Promise<boolean> {
+    if (pull.head.repo && pull.head.repo.full_name.toLowerCase() !== this.sourceRepo) return false; // fork
+    if (pull.head.ref === pull.base.ref) return false;
+    const git = await this.ctx.lastRecord(K.git, SINGLETON_ID.git);
+    const refs = git ? (GitRecordRaw.safeParse(git.raw).data?.refs ?? {}) : {};
+    const entry = this.ctx.idMap.get(K.git, SINGLETON_ID.git);
+    if (!entry) return false; // nothing pushed yet
+    return `refs/heads/${pull.head.ref}` in refs && `refs/heads/${pull.base.ref}` in refs;
+  }
+
+  /** POST /pulls; null when GitHub refuses it (no commits between, branches gone ...). */
+  private async createPull(r: ChangeRecord, issue: Issue, pull: PullRecordRaw['pull']): Promise<number | null> {
+    let created: { number: number };
+    try {
+      created = await this.api<{ number: number }>('POST /repos/{owner}/{repo}/pulls', {
+        title: issue.title,
+        body: withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, false)),
+        head: pull.head.ref,
+        base: pull.base.ref,
+        draft: pull.draft ?? false,
+        maintainer_can_modify: false,
+      });
+    } catch (err) {
+      if (!isStatus(err, 422, 404)) throw err;
+      this.ctx.log.info('github pull request not re-creatable as a pull request: imported as an issue', { scope: this.scope.id, number: issue.number, reason: errText(err) });
+      await this.maxNumber(true);
+      return null;
+    }
+    this.bump(created.number);
+    const labels = labelNames(issue.labels);
+    const milestone = this.milestoneNumber(issue.milestone);
+    const assignees = this.assignees(issue);
+    if (labels.length || milestone !== null || issue.state === 'closed' || assignees.length) {
+      await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+        issue_number: created.number,
+        state: issue.state,
+        labels,
+        milestone,
+        ...(assignees.length ? { assignees } : {}),
+      });
+    }
+    return created.number;
+  }
+
+  /** Create an issue (through the import endpoint when available); returns its standby number. */
+  private async createIssue(r: ChangeRecord, issue: Issue, pull: PullRecordRaw['pull'] | null, comments: ChangeRecord[]): Promise<number> {
+    const body = withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, true));
+    const labels = labelNames(issue.labels);
+    const milestone = this.milestoneNumber(issue.milestone);
+    const assignees = this.assignees(issue);
+    const commentBodies: Array<{ rec: ChangeRecord; body: string; created_at: string }> = [];
+    for (const c of comments) {
+      const p = IssueComment.safeParse(c.raw);
+      if (!p.success) continue;
+      commentBodies.push({ rec: c, body: this.commentBody(c, p.data), created_at: p.data.created_at });
+    }
+    const viaImport = await this.importEndpoint({
+      issue: {
+        title: issue.title,
+        body,
+        created_at: issue.created_at,
+        updated_at: issue.updated_at,
+        ...(issue.closed_at ? { closed_at: issue.closed_at } : {}),
+        closed: issue.state === 'closed',
+        labels,
+        ...(milestone !== null ? { milestone } : {}),
+        ...(assignees[0] ? { assignee: assignees[0] } : {}),
+      },
+      comments: commentBodies.map((c) => ({ body: c.body, created_at: c.created_at })),
+    });
+    if (viaImport !== null) {
+      this.bump(viaImport);
+      if (commentBodies.length) {
+        // Map the comments that came with the issue by their markers.
+        const list = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.base, issue_number: viaImport }, { signal: this.ctx.signal });
+        const byMarker = new Map<string, number>();
+        if (!list.notModified) for (const c of list.data) {
+          const { meta } = parseHeader(c.body);
+          if (meta?.kind && meta.id) byMarker.set(`${meta.kind}/${meta.id}`, c.id);
+        }
+        for (const c of commentBodies) {
+          const id = byMarker.get(`${c.rec.kind}/${c.rec.id}`);
+          if (id !== undefined) this.ctx.idMap.set(c.rec.kind, c.rec.id, { standbyId: String(id), version: c.rec.version });
+        }
+      }
+      return viaImport;
+    }
+    const created = await this.api<{ number: number }>('POST /repos/{owner}/{repo}/issues', {
+      title: issue.title,
+      body,
+      labels,
+      ...(milestone !== null ? { milestone } : {}),
+      ...(assignees.length ? { assignees } : {}),
+    });
+    this.bump(created.number);
+    if (issue.state === 'closed') await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: created.number, state: 'closed' });
+    return created.number;
+  }
+
+  private async createPlaceholder(num: number): Promise<void> {
+    const title = `Placeholder for #${num}`;
+    const body = withHeader('', { placeholder: num }, [`_#${num} does not exist on the source (deleted, or a number not re-created here); this closed placeholder keeps the standby's numbers aligned with the source._`]);
+    const viaImport = await this.importEndpoint({ issue: { title, body, closed: true, created_at: this.client.serverNow().toISOString().replace(/\.\d{3}Z$/, 'Z') }, comments: [] });
+    if (viaImport !== null) {
+      this.bump(viaImport);
+      return;
+    }
+    const created = await this.api<{ number: number }>('POST /repos/{owner}/{repo}/issues', { title, body });
+    this.bump(created.number);
+    await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: created.number, state: 'closed', state_reason: 'not_planned' });
+  }
+
+  /**
+   * POST /import/issues and wait until GitHub imported it. Returns the issue number, or null when
+   * the endpoint is off or the standby does not have it (404/415: the plain API is used from then on).
+   */
+  private async importEndpoint(payload: Json): Promise<number | null> {
+    const ep = this.deps.endpoint;
+    if (!ep.enabled || ep.available === false) return null;
+    let job: { id: number; status: string; url?: string };
+    try {
+      job = await this.api('POST /repos/{owner}/{repo}/import/issues', { ...payload, headers: { accept: IMPORT_ACCEPT } });
+    } catch (err) {
+      if (isStatus(err, 404, 415)) {
+        ep.available = false;
+        this.ctx.log.warn('github standby has no issue import endpoint: issues are created through the plain API (timestamps only in the attribution line)', { scope: this.scope.id });
+        return null;
+      }
+      throw err;
+    }
+    ep.available = true;
+    const deadline = Date.now() + (this.deps.importTimeoutMs ?? 10 * 60_000);
+    let delay = 50;
+    for (;;) {
+      if (job.status === 'imported') {
+        const url = (job as { issue_url?: string }).issue_url;
+        if (!url) throw new ItemError('the issue import finished without an issue_url');
+        return numberFromUrl(url);
+      }
+      if (job.status === 'failed') {
+        const errors = (job as { errors?: unknown }).errors;
+        throw new ItemError(`the issue import failed: ${JSON.stringify(errors ?? []).slice(0, 300)}`);
+      }
+      if (Date.now() > deadline) throw new ItemError(`the issue import ${job.id} did not finish in time; it is adopted by its marker next cycle if it completes`);
+      await sleep(delay, undefined, { signal: this.ctx.signal });
+      delay = Math.min(delay * 2, 2000);
+      job = await this.api('GET /repos/{owner}/{repo}/import/issues/{id}', { id: job.id, headers: { accept: IMPORT_ACCEPT } });
+    }
+  }
+
+  // ---------------------------------------------------------------- comments, reviews, review comments
+
+  private parentOf(r: ChangeRecord, kinds: string[]): { num: number; asIssue: boolean } {
+    if (!r.parent) throw new ItemError('the stored record has no parent number');
+    for (const k of kinds) {
+      const e = this.ctx.idMap.get(k, r.parent);
+      if (e) return { num: parseInt(e.standbyId, 10), asIssue: k === K.issue || e.standbyId.endsWith(AS_ISSUE) };
+    }
+    throw new ItemError(`its issue or pull request #${r.parent} is not on the standby yet${this.failedKeys.has(`${K.issue}\u0000${r.parent}`) || this.failedKeys.has(`${K.pull}\u0000${r.parent}`) ? ' (its import failed)' : ''}; retried next cycle`);
+  }
+
+  private commentBody(r: ChangeRecord, c: IssueComment): string {
+    return withHeader(c.body, { kind: r.kind, id: r.id }, [attribution(c.user?.login, c.created_at)]);
+  }
+
+  private async comments(): Promise<Map<string, number>> {
+    if (!this.commentIndex) {
+      this.commentIndex = new Map();
+      const res = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/issues/comments', this.base, { signal: this.ctx.signal });
+      if (!res.notModified) for (const c of res.data) {
+        const { meta } = parseHeader(c.body);
+        if (meta?.kind && meta.id) this.commentIndex.set(`${meta.kind}/${meta.id}`, c.id);
+      }
+    }
+    return this.commentIndex;
+  }
+
+  private async reviewComments(): Promise<Map<string, number>> {
+    if (!this.reviewCommentIndex) {
+      this.reviewCommentIndex = new Map();
+      const res = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/pulls/comments', this.base, { signal: this.ctx.signal });
+      if (!res.notModified) for (const c of res.data) {
+        const { meta } = parseHeader(c.body);
+        if (meta?.kind && meta.id) this.reviewCommentIndex.set(`${meta.kind}/${meta.id}`, c.id);
+      }
+    }
+    return this.reviewCommentIndex;
+  }
+
+  private async reviews(num: number): Promise<Map<string, number>> {
+    let idx = this.reviewIndexes.get(num);
+    if (!idx) {
+      idx = new Map();
+      const res = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...this.base, pull_number: num }, { signal: this.ctx.signal });
+      if (!res.notModified) for (const rv of res.data) {
+        const { meta } = parseHeader(rv.body);
+        if (meta?.kind && meta.id) idx.set(`${meta.kind}/${meta.id}`, rv.id);
+      }
+      this.reviewIndexes.set(num, idx);
+    }
+    return idx;
+  }
+
+  /** Find the standby id of an item by id map or marker: 'c:ID' (issue comment), 'r:ID' (review), 'rc:ID' (review comment). */
+  private async locate(r: ChangeRecord, where: Array<'c' | 'r' | 'rc'>, pullNum: number | null): Promise<string | null> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (entry) return entry.standbyId;
+    const key = `${r.kind}/${r.id}`;
+    for (const w of where) {
+      const id = w === 'c' ? (await this.comments()).get(key) : w === 'rc' ? (await this.reviewComments()).get(key) : pullNum !== null ? (await this.reviews(pullNum)).get(key) : undefined;
+      if (id !== undefined) return `${w}:${id}`;
+    }
+    return null;
+  }
+
+  private static split(standbyId: string): { type: 'c' | 'r' | 'rc'; id: number } {
+    const m = /^(c|r|rc):(\d+)$/.exec(standbyId);
+    if (m) return { type: m[1] as 'c' | 'r' | 'rc', id: Number(m[2]) };
+    return { type: 'c', id: Number(standbyId) }; // issue comments are stored as the bare id
+  }
+
+  private async deleteOrIgnore(route: string, params: Json): Promise<void> {
+    await this.api(route, params).catch((err: unknown) => {
+      if (!isStatus(err, 404)) throw err;
+    });
+  }
+
+  private async importIssueComment(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
+    if (r.op === 'delete') {
+      const at = entry?.standbyId ?? (await this.locate(r, ['c'], null));
+      if (!at) return 'unchanged';
+      await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at).id });
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    const c = this.parseRaw(IssueComment, r);
+    const parent = this.parentOf(r, [K.issue, K.pull]);
+    const body = this.commentBody(r, c);
+    const at = await this.locate(r, ['c'], null);
+    let id: number | null = null;
+    if (at) {
+      try {
+        id = (await this.api<{ id: number }>('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at).id, body })).id;
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+    }
+    id ??= (await this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: parent.num, body })).id;
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: String(id), version: r.version });
+    return 'imported';
+  }
+
+  private async importReview(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
+    const parent = this.parentOf(r, [K.pull, K.issue]);
+    if (r.op === 'delete') {
+      const at = entry?.standbyId ?? (await this.locate(r, parent.asIssue ? ['c'] : ['r', 'c'], parent.asIssue ? null : parent.num));
+      if (at) {
+        const s = RepoImport.split(at);
+        if (s.type === 'c') await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id });
+        else {
+          // Submitted reviews cannot be deleted: keep it, marked deleted (verification skips it).
+          const last = await this.ctx.lastRecord(r.kind, r.id);
+          const prevBody = last ? (Review.safeParse(last.raw).data?.body ?? '') : '';
+          await this.api('PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}', {
+            pull_number: parent.num,
+            review_id: s.id,
+            body: withHeader(prevBody, { kind: r.kind, id: r.id, deleted: true }, ['_Deleted on the source._']),
+          });
+        }
+      }
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    const rv = this.parseRaw(Review, r);
+    const body = withHeader(rv.body, { kind: r.kind, id: r.id }, [attribution(rv.user?.login, rv.submitted_at, `review: ${rv.state.toLowerCase().replace(/_/g, ' ')}`)]);
+    const at = await this.locate(r, parent.asIssue ? ['c'] : ['r', 'c'], parent.asIssue ? null : parent.num);
+    let standbyId: string | null = null;
+    if (at) {
+      const s = RepoImport.split(at);
+      try {
+        if (s.type === 'r') await this.api('PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}', { pull_number: parent.num, review_id: s.id, body });
+        else await this.api('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id, body });
+        standbyId = `${s.type}:${s.id}`;
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+    }
+    if (!standbyId) {
+      if (!parent.asIssue) {
+        const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: parent.num, body, event: 'COMMENT' });
+        standbyId = `${REVIEW_PREFIX}${created.id}`;
+      } else {
+        const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: parent.num, body });
+        standbyId = `${COMMENT_PREFIX}${created.id}`;
+      }
+    }
+    this.ctx.idMap.set(r.kind, r.id, { standbyId, version: r.version });
+    return 'imported';
+  }
+
+  private async importReviewComment(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
+    if (r.op === 'delete') {
+      const at = entry?.standbyId ?? (await this.locate(r, ['rc', 'c'], null));
+      if (at) {
+        const s = RepoImport.split(at);
+        if (s.type === 'rc') await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}', { comment_id: s.id });
+        else await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id });
+      }
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    const c = this.parseRaw(ReviewComment, r);
+    const parent = this.parentOf(r, [K.pull, K.issue]);
+    const notes = [attribution(c.user?.login, c.created_at)];
+    const body = withHeader(c.body, { kind: r.kind, id: r.id }, notes);
+    const fallbackBody = withHeader(c.body, { kind: r.kind, id: r.id }, [
+      attribution(c.user?.login, c.created_at, `review comment on \`${c.path}\`${c.original_line ?? c.line ? ` line ${c.original_line ?? c.line}` : ''}`),
+      ...(c.diff_hunk ? ['```diff', c.diff_hunk.replace(/```/g, '` ` `'), '```'] : []),
+    ]);
+    const at = await this.locate(r, ['rc', 'c'], null);
+    let standbyId: string | null = null;
+    if (at) {
+      const s = RepoImport.split(at);
+      try {
+        if (s.type === 'rc') await this.api('PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}', { comment_id: s.id, body });
+        else await this.api('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id, body: fallbackBody });
+        standbyId = `${s.type}:${s.id}`;
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+    }
+    if (!standbyId && !parent.asIssue) {
+      const reply = c.in_reply_to_id ? this.ctx.idMap.get(r.kind, String(c.in_reply_to_id)) : undefined;
+      const replyTo = reply ? RepoImport.split(reply.standbyId) : null;
+      const params: Json =
+        replyTo?.type === 'rc'
+          ? { body, in_reply_to: replyTo.id }
+          : c.line
+            ? { body, commit_id: c.commit_id, path: c.path, line: c.line, side: c.side ?? 'RIGHT', ...(c.start_line ? { start_line: c.start_line, start_side: c.start_side ?? c.side ?? 'RIGHT' } : {}) }
+            : c.original_line
+              ? { body, commit_id: c.original_commit_id, path: c.path, line: c.original_line, side: c.side ?? 'RIGHT', ...(c.original_start_line ? { start_line: c.original_start_line, start_side: c.start_side ?? c.side ?? 'RIGHT' } : {}) }
+              : { body, commit_id: c.original_commit_id ?? c.commit_id, path: c.path, subject_type: 'file' };
+      try {
+        const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/pulls/{pull_number}/comments', { pull_number: parent.num, ...params });
+        standbyId = `${REVIEW_COMMENT_PREFIX}${created.id}`;
+      } catch (err) {
+        if (!isStatus(err, 422, 404)) throw err;
+        this.ctx.log.debug('github review comment position not re-creatable: imported as an issue comment', { scope: this.scope.id, id: r.id, reason: errText(err) });
+      }
+    }
+    if (!standbyId) {
+      const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: parent.num, body: fallbackBody });
+      standbyId = `${COMMENT_PREFIX}${created.id}`;
+    }
+    this.ctx.idMap.set(r.kind, r.id, { standbyId, version: r.version });
+    return 'imported';
+  }
+
+  // ---------------------------------------------------------------- releases and assets
+
+  private async releases(): Promise<Map<string, Release>> {
+    if (!this.releaseIndex) {
+      this.releaseIndex = new Map();
+      const res = await listAll<unknown>(this.client, 'GET /repos/{owner}/{repo}/releases', this.base, { signal: this.ctx.signal });
+      if (!res.notModified) for (const raw of res.data) {
+        const rel = Release.parse(raw);
+        const { meta } = parseHeader(rel.body);
+        this.releaseIndex.set(meta?.kind === K.release && meta.id ? `id:${meta.id}` : `tag:${rel.tag_name}`, rel);
+        this.releaseIndex.set(`tag:${rel.tag_name}`, rel);
+      }
+    }
+    return this.releaseIndex;
+  }
+
+  private async importRelease(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
+    if (r.op === 'delete') {
+      let id = entry ? Number(entry.standbyId) : (await this.releases()).get(`id:${r.id}`)?.id;
+      if (id === undefined) {
+        const last = await this.ctx.lastRecord(r.kind, r.id);
+        const tag = last ? Release.safeParse(last.raw).data?.tag_name : undefined;
+        id = tag ? (await this.releases()).get(`tag:${tag}`)?.id : undefined;
+      }
+      if (id !== undefined) await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/releases/{release_id}', { release_id: id });
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    const rel = this.parseRaw(Release, r);
+    const body: Json = {
+      tag_name: rel.tag_name,
+      name: rel.name ?? '',
+      body: withHeader(rel.body, { kind: r.kind, id: r.id }, [attribution(rel.author?.login, rel.published_at ?? rel.created_at)]),
+      draft: rel.draft,
+      prerelease: rel.prerelease,
+    };
+    let id = entry ? Number(entry.standbyId) : ((await this.releases()).get(`id:${r.id}`) ?? (await this.releases()).get(`tag:${rel.tag_name}`))?.id;
+    let saved: Release | null = null;
+    if (id !== undefined) {
+      try {
+        saved = Release.parse(await this.api('PATCH /repos/{owner}/{repo}/releases/{release_id}', { release_id: id, ...body }));
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+        id = undefined;
+      }
+    }
+    if (!saved) {
+      try {
+        saved = Release.parse(await this.api('POST /repos/{owner}/{repo}/releases', { ...body, ...(rel.target_commitish ? { target_commitish: rel.target_commitish } : {}) }));
+      } catch (err) {
+        if (!isStatus(err, 422) || !rel.target_commitish) throw err;
+        saved = Release.parse(await this.api('POST /repos/{owner}/{repo}/releases', body));
+      }
+    }
+    this.standbyReleases.set(String(saved.id), saved);
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: String(saved.id), version: r.version });
+    return 'imported';
+  }
+
+  private async standbyRelease(id: string, refresh = false): Promise<Release> {
+    let rel = this.standbyReleases.get(id);
+    if (!rel || refresh) {
+      rel = Release.parse(await this.api('GET /repos/{owner}/{repo}/releases/{release_id}', { release_id: Number(id) }));
+      this.standbyReleases.set(id, rel);
+    }
+    return rel;
+  }
+
+  private async importAsset(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    const entry = this.ctx.idMap.get(r.kind, r.id);
+    if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
+    if (r.op === 'delete') {
+      if (entry) await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}', { asset_id: Number(entry.standbyId) });
+      this.ctx.idMap.delete(r.kind, r.id);
+      return 'deleted';
+    }
+    const a = this.parseRaw(Asset, r);
+    const blob = r.blobs?.asset;
+    if (!blob) throw new ItemError('the stored record has no asset blob');
+    const relEntry = r.parent ? this.ctx.idMap.get(K.release, r.parent) : undefined;
+    if (!relEntry) throw new ItemError(`its release ${r.parent ?? '?'} is not on the standby yet; retried next cycle`);
+    const rel = await this.standbyRelease(relEntry.standbyId, true);
+    const existing = rel.assets.find((x) => (entry ? String(x.id) === entry.standbyId : false)) ?? rel.assets.find((x) => x.name === a.name);
+    if (existing) {
+      const sameContent = existing.size === blob.size && (!existing.digest || existing.digest === `sha256:${blob.sha256}`);
+      if (sameContent) {
+        if (existing.name !== a.name || (existing.label ?? '') !== (a.label ?? '')) {
+          await this.api('PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}', { asset_id: existing.id, name: a.name, label: a.label ?? '' });
+        }
+        this.ctx.idMap.set(r.kind, r.id, { standbyId: String(existing.id), version: r.version });
+        return 'imported';
+      }
+      await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}', { asset_id: existing.id });
+    }
+    const uploaded = await this.upload(rel, a, blob.sha256, blob.size);
+    this.ctx.progress({ bytes: blob.size });
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: String(uploaded), version: r.version });
+    return 'imported';
+  }
+
+  /** Stream a stored blob to the release's upload URL; retried with a fresh stream (never replayed by the plugins). */
+  private async upload(rel: Release, a: Asset, sha256: string, size: number): Promise<number> {
+    if (!rel.upload_url) throw new ItemError(`standby release ${rel.id} has no upload_url`);
+    for (let attempt = 1; ; attempt++) {
+      const body = await this.ctx.getBlob(sha256);
+      try {
+        const res = await this.client.octokit.request({
+          method: 'POST',
+          url: rel.upload_url,
+          name: a.name,
+          ...(a.label ? { label: a.label } : {}),
+          data: body,
+          headers: { 'content-type': a.content_type || 'application/octet-stream', 'content-length': size },
+          request: { signal: this.ctx.signal, retries: 0, norestoreNoReplay: true },
+        });
+        return (res.data as { id: number }).id;
+      } catch (err) {
+        body.destroy();
+        if (attempt >= 4 || this.ctx.signal.aborted || !isStatus(err, 403, 429, 500, 502, 503, 504)) throw err;
+        // The client's pacer already waits out a Retry-After; back off a little on 5xx.
+        await sleep(250 * attempt * attempt, undefined, { signal: this.ctx.signal });
+      }
+    }
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Registry of connector factories by service id. Every folder of connectors/ is one service and
+ * must be listed here (connectors/registry.test.ts checks that the two agree).
+ */
+import { createGithubConnector } from './github/index.js';
+
+export const connectorFactories = {
+  github: createGithubConnector,
+} as const;
+
+export type ConnectorService = keyof typeof connectorFactories;
