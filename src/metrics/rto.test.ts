@@ -121,7 +121,7 @@ describe('computeRto', () => {
     expect(s.ratio).toBeCloseTo(7_200_000 / 42_000, 9);
     expect(p.assumptions.join('\n')).toMatch(/4 at a time/);
     expect(p.assumptions.join('\n')).toMatch(/github\.star \(possessed but not restorable/);
-    expect(p.assumptions.join('\n')).toMatch(/500\/h/);
+    expect(p.assumptions.join('\n')).toMatch(/500 per h, per standby account/);
   });
 
   it('uses per-scope budgets (Gmail units per user) and the pool size; drill rates come first', async () => {

@@ -405,9 +405,14 @@ async function project(
 
 function budget(l: QuotaLimit): string {
   const amount = l.measure === 'bytes' ? formatBytes(l.units) : l.units.toLocaleString('en-US');
-  const w = l.windowMs;
-  const per = w === 1000 ? 's' : w === 60_000 ? 'min' : w === 3_600_000 ? 'h' : w === 86_400_000 ? 'day' : formatDuration(w);
-  return `${amount}/${per}`;
+  return `${amount} per ${windowLabel(l.windowMs)}`;
+}
+
+function windowLabel(w: number): string {
+  for (const [size, unit] of [[86_400_000, 'day'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']] as const) {
+    if (w % size === 0) return w === size ? unit : `${w / size} ${unit}`;
+  }
+  return formatDuration(w);
 }
 
 function fmtRate(v: number | null): string {
