@@ -7,7 +7,7 @@ import { renderText, type TextOptions } from './render-text.js';
 export type ReportFormat = 'text' | 'json' | 'md' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'md', 'html'];
 
-export interface RenderOptions extends TextOptions {}
+export type RenderOptions = TextOptions;
 
 /** Renders the report in one format. Color applies to text only (the caller honours NO_COLOR / TTY). */
 export function render(data: ReportData, format: ReportFormat, opts: RenderOptions = {}): string {
