@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb } from 'node:stream';
 import { TargetError } from '../../targets/types.js';
 import type { BlobRef } from '../model/records.js';
-import type { StoreContext } from './context.js';
+import { writeOnce, type StoreContext } from './context.js';
 import type { DecryptError } from './crypto.js';
 import { BlobCorruptError, BlobMissingError } from './errors.js';
 import { blobKey } from './paths.js';
@@ -36,7 +36,7 @@ export async function putBlobBuffer(ctx: StoreContext, bytes: Buffer, mediaType?
   const key = blobKey(sha256);
   if ((await ctx.target.stat(key)) !== null) return ref;
   const body = ctx.crypto === null ? bytes : ctx.crypto.encryptBuffer(bytes);
-  await ctx.target.put(key, body, { size: body.length });
+  await ctx.target.put(key, body, writeOnce(ctx, body.length));
   return ref;
 }
 
@@ -93,7 +93,7 @@ export async function putBlob(ctx: StoreContext, body: Readable | Buffer, mediaT
     const key = blobKey(sha256);
     if ((await ctx.target.stat(key)) === null) {
       const size = ctx.crypto === null ? tap.bytes : ctx.crypto.encryptedSize(tap.bytes);
-      await ctx.target.put(key, createReadStream(spool, { highWaterMark: SPOOL_CHUNK }), { size });
+      await ctx.target.put(key, createReadStream(spool, { highWaterMark: SPOOL_CHUNK }), writeOnce(ctx, size));
     }
     return ref;
   } catch (err) {

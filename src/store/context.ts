@@ -13,4 +13,11 @@ export interface StoreContext {
   readonly spoolDir: string;
   /** Streams up to this size are hashed in memory; larger ones are spooled to a file. */
   readonly memoryLimit: number;
+  /** Object Lock retain-until for write-once objects (blobs, manifests), when retention is configured. */
+  readonly retainUntil: (() => Date) | null;
+}
+
+/** Put options for a write-once object (blob or manifest). */
+export function writeOnce(ctx: StoreContext, size: number): { size: number; retainUntil?: Date } {
+  return ctx.retainUntil === null ? { size } : { size, retainUntil: ctx.retainUntil() };
 }

@@ -12,6 +12,8 @@ export interface MemoryTargetOptions {
   conditionalCreate?: boolean;
   /** Location for messages (default 'memory:<n>'). */
   location?: string;
+  /** Accept put({ retainUntil }) and refuse deleting a retained object (default false). */
+  objectLock?: boolean;
   /** Test hook: called before each put commits; throw to make the put fail (nothing is stored). */
   beforePut?: (key: string) => void | Promise<void>;
 }
@@ -19,6 +21,7 @@ export interface MemoryTargetOptions {
 interface Stored {
   bytes: Buffer;
   modified: Date;
+  retainUntil?: Date;
 }
 
 let counter = 0;
@@ -33,14 +36,14 @@ export class MemoryTarget implements Target {
 
   constructor(opts: MemoryTargetOptions = {}) {
     this.location = opts.location ?? `memory:${++counter}`;
-    this.capabilities = { conditionalCreate: opts.conditionalCreate ?? true, objectLock: false };
+    this.capabilities = { conditionalCreate: opts.conditionalCreate ?? true, objectLock: opts.objectLock ?? false };
     this.beforePut = opts.beforePut;
   }
 
   async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
     try {
       assertKey(key, `${this.location}: put`);
-      if (opts.retainUntil !== undefined) throw new TargetError('Unsupported', `${this.location}: put ${JSON.stringify(key)}: object lock is not supported by the memory target`);
+      if (opts.retainUntil !== undefined && !this.capabilities.objectLock) throw new TargetError('Unsupported', `${this.location}: put ${JSON.stringify(key)}: object lock is not supported by the memory target`);
     } catch (err) {
       if (!Buffer.isBuffer(body)) body.destroy();
       throw err;
@@ -57,7 +60,7 @@ export class MemoryTarget implements Target {
     if (opts.ifAbsent === true && this.capabilities.conditionalCreate && this.objects.has(key)) {
       throw new TargetError('AlreadyExists', `${this.location}: put ${JSON.stringify(key)}: the object already exists and ifAbsent was requested`);
     }
-    this.objects.set(key, { bytes, modified: new Date() });
+    this.objects.set(key, { bytes, modified: new Date(), ...(opts.retainUntil !== undefined ? { retainUntil: opts.retainUntil } : {}) });
   }
 
   async get(key: string): Promise<Readable> {
@@ -87,6 +90,8 @@ export class MemoryTarget implements Target {
 
   async delete(key: string): Promise<void> {
     assertKey(key, `${this.location}: delete`);
+    const until = this.objects.get(key)?.retainUntil;
+    if (until !== undefined && until.getTime() > Date.now()) throw new TargetError('Locked', `${this.location}: delete ${JSON.stringify(key)}: the object is retained until ${until.toISOString()}`);
     this.objects.delete(key);
   }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { TargetError } from '../../targets/types.js';
-import type { StoreContext } from './context.js';
+import { writeOnce, type StoreContext } from './context.js';
 import { CorruptObjectError } from './errors.js';
 
 /** Small objects (manifests, meta documents) are read whole; anything above this is refused as corrupt. */
@@ -22,9 +22,10 @@ export async function readAll(stream: Readable, limit = SMALL_OBJECT_LIMIT, what
 }
 
 /** Write a small object (JSON), encrypted when the repository is. */
-export async function putSmall(ctx: StoreContext, key: string, plain: Buffer, opts: { ifAbsent?: boolean } = {}): Promise<void> {
+export async function putSmall(ctx: StoreContext, key: string, plain: Buffer, opts: { ifAbsent?: boolean; writeOnce?: boolean } = {}): Promise<void> {
   const body = ctx.crypto === null ? plain : ctx.crypto.encryptBuffer(plain);
-  await ctx.target.put(key, body, { size: body.length, ...(opts.ifAbsent === true ? { ifAbsent: true } : {}) });
+  const put = opts.writeOnce === true ? writeOnce(ctx, body.length) : { size: body.length };
+  await ctx.target.put(key, body, { ...put, ...(opts.ifAbsent === true ? { ifAbsent: true } : {}) });
 }
 
 /** Read a small object whole and decrypt it; null if absent. Throws CorruptObjectError if it cannot be decrypted. */

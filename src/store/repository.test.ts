@@ -308,6 +308,32 @@ describe('encrypted repository', () => {
   });
 });
 
+describe('object lock retention', () => {
+  it('retains write-once objects (blobs, segments, manifests) but not locks or meta, where supported', async () => {
+    const target = new MemoryTarget({ objectLock: true });
+    const repo = track(await initRepository(target, { retentionDays: 30 }));
+    const lease = await repo.acquireLease('github', 'acme/api');
+    const w = await repo.beginRun(lease, 'export');
+    const body = await w.putBlob(Buffer.from('content'));
+    await w.append([rec('1', 'a', { blobs: { body } })]);
+    await w.commit({});
+    await repo.putMeta('state', { x: 1 });
+    const soon = Date.now() + 29 * 86_400_000;
+    for (const [key, o] of target.objects) {
+      const writeOnce = key.startsWith('blobs/') || key.startsWith('runs/');
+      expect(o.retainUntil === undefined ? 0 : o.retainUntil.getTime() > soon ? 2 : 1, key).toBe(writeOnce ? 2 : 0);
+    }
+    await expect(target.delete(`blobs/${body.sha256.slice(0, 2)}/${body.sha256}`)).rejects.toThrow(/retained until/);
+    await lease.release();
+  });
+
+  it('is refused clearly, changing nothing, where the target has no object lock', async () => {
+    const target = new MemoryTarget();
+    await expect(initRepository(target, { retentionDays: 30 })).rejects.toThrow(/object lock retention is configured, but memory:\d+ does not support object lock/);
+    expect(target.objects.size).toBe(0);
+  });
+});
+
 describe('storage failures', () => {
   it('a put failing mid-run (disk full) fails the commit and loses nothing committed', async () => {
     const target = new MemoryTarget();

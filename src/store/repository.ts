@@ -37,6 +37,11 @@ export interface OpenOptions {
   memoryLimit?: number;
   defaultTtlMs?: number;
   clockSkewMs?: number;
+  /**
+   * Object Lock retention in days for write-once objects (blobs, segments, documents, manifests).
+   * Refused with a clear error when the target does not support object lock.
+   */
+  retentionDays?: number;
 }
 
 const DEFAULT_MEMORY_LIMIT = 8 * 1024 * 1024;
@@ -241,7 +246,15 @@ async function readConfig(target: Target): Promise<RepoConfig | null> {
 }
 
 function makeContext(target: Target, crypto: ObjectCrypto | null, repoId: string, opts: OpenOptions): StoreContext {
+  const days = opts.retentionDays;
+  if (days !== undefined) {
+    if (!Number.isFinite(days) || days <= 0) throw new RepositoryError(`retention days must be a positive number (got ${days})`);
+    if (!target.capabilities.objectLock) {
+      throw new RepositoryError(`object lock retention is configured, but ${target.location} does not support object lock: use a bucket with Object Lock enabled on a server that implements it, or remove the retention setting`);
+    }
+  }
   return {
+    retainUntil: days === undefined ? null : () => new Date(Date.now() + days * 86_400_000),
     target,
     location: target.location,
     crypto,

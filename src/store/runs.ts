@@ -231,7 +231,7 @@ export class RunWriterImpl implements RunWriter {
       const key = runKey(scopeDir(RUNS_PREFIX, this.ctx.names.encode(source), this.ctx.names.encode(scope)), number);
       await this.lease.confirmForCommit();
       try {
-        await putSmall(this.ctx, key, Buffer.from(JSON.stringify(manifest), 'utf8'), { ifAbsent: this.ctx.target.capabilities.conditionalCreate });
+        await putSmall(this.ctx, key, Buffer.from(JSON.stringify(manifest), 'utf8'), { ifAbsent: this.ctx.target.capabilities.conditionalCreate, writeOnce: true });
       } catch (err) {
         if (err instanceof TargetError && err.code === 'AlreadyExists') {
           throw new RepositoryError(`run ${number} of scope ${JSON.stringify(scope)} of source ${JSON.stringify(source)} was committed by another process meanwhile: this run was not committed; run it again`, { cause: err });
