@@ -36,8 +36,15 @@ function table(cols: Col[], rows: Cell[][], paint: (t: string, tone?: Tone) => s
   }));
   const widths = cols.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]?.text.length ?? 0)));
   const pad = (t: string, i: number): string => (cols[i]?.align === 'right' ? t.padStart(widths[i]!) : t.padEnd(widths[i]!));
-  const out = [cols.map((c, i) => paint(pad(c.header, i), 'bold')).join('  ').trimEnd()];
-  for (const r of cells) out.push(r.map((c, i) => paint(pad(c.text, i), c.tone)).join('  ').trimEnd());
+  // Trailing blanks are cut before painting, so colored and plain lines have the same text.
+  const line = (parts: Array<{ text: string; tone?: Tone }>): string => {
+    const segs = parts.map((p, i) => ({ text: pad(p.text, i), tone: p.tone }));
+    while (segs.length && !segs[segs.length - 1]!.text.trim()) segs.pop();
+    if (segs.length) segs[segs.length - 1]!.text = segs[segs.length - 1]!.text.trimEnd();
+    return segs.map((x) => paint(x.text, x.tone)).join('  ');
+  };
+  const out = [line(cols.map((c) => ({ text: c.header, tone: 'bold' as const })))];
+  for (const r of cells) out.push(line(r));
   return out;
 }
 
