@@ -4,7 +4,9 @@ import { sampleReportInput } from './fixtures/sample.js';
 import { mdEscape } from './render-md.js';
 import { render, type ReportFormat } from './render.js';
 
-const ANSI = /\u001b\[[0-9;]*m/;
+const ESC = String.fromCharCode(27);
+const ANSI = new RegExp(`${ESC}\\[[0-9;]*m`);
+const ANSI_ALL = new RegExp(ANSI.source, 'g');
 
 describe('report renderers', () => {
   let data: ReportData;
@@ -29,7 +31,7 @@ describe('report renderers', () => {
     expect(text).toContain('import failed ×1: asset gadgets-linux.tar.gz');
     const colored = render(data, 'text', { color: true });
     expect(colored).toMatch(ANSI);
-    expect(colored.replace(/\u001b\[[0-9;]*m/g, '')).toBe(text);
+    expect(colored.replace(ANSI_ALL, '')).toBe(text);
   });
 
   it('json: the data itself, round-trips', () => {
