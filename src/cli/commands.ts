@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { configCheckCommand } from './config-check.js';
-import { cacheDir, CliError, guard, initRepo, loadConfigOrFail, openRepo } from './context.js';
+import { cacheDir, guard, initRepo, loadConfigOrFail, openRepo } from './context.js';
 import { createOutput, EXIT, type Output } from './output.js';
 import { runCycleCommand } from './cycle.js';
 
@@ -116,5 +116,60 @@ export function registerCommands(program: Command, done: Done): void {
       );
     });
 
-  void CliError;
+  program
+    .command('run')
+    .description('the daemon: each source cycles on its schedule; SIGTERM/SIGINT finish cleanly and exit 0')
+    .addOption(configOption())
+    .option('-s, --source <name...>', 'only these sources')
+    .action(async (opts: { config?: string; source?: string[] }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const loaded = await loadConfigOrFail(opts.config);
+          const { runDaemonCommand } = await import('./run.js');
+          return runDaemonCommand({ loaded, out, sources: opts.source });
+        }),
+      );
+    });
+
+  program
+    .command('drill')
+    .description('measure the no-restore RTO (catch-up, verify, switch steps in dry-run); --fresh: the classic RTO (full restore into an empty tenant)')
+    .addOption(configOption())
+    .option('-s, --source <name...>', 'only these sources')
+    .option('--fresh', "restore everything from the storage into the source's freshStandby (an empty tenant) and time it")
+    .action(async (opts: { config?: string; source?: string[]; fresh?: boolean }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { config } = await loadConfigOrFail(opts.config);
+          const { runDrillCommand } = await import('./drill.js');
+          return runDrillCommand({ config, out, sources: opts.source, fresh: Boolean(opts.fresh) });
+        }),
+      );
+    });
+
+  for (const direction of ['failover', 'failback'] as const) {
+    program
+      .command(direction)
+      .description(
+        direction === 'failover'
+          ? 'switch production to the standby: final catch-up and verification, runbook, hooks, then replication reversed (the config says so)'
+          : 'return production to the original primary after a failover (the same steps, reversed)',
+      )
+      .addOption(configOption())
+      .option('-s, --source <name>', 'the source to switch')
+      .option('--dry-run', 'show all of it and change nothing')
+      .option('--force', 'switch even if the final catch-up left something unverified')
+      .action(async (opts: { config?: string; source?: string; dryRun?: boolean; force?: boolean }, cmd: Command) => {
+        const out = output(cmd);
+        done(
+          await guard(out, async () => {
+            const loaded = await loadConfigOrFail(opts.config);
+            const { runFailoverCommand } = await import('./failover.js');
+            return runFailoverCommand({ loaded, out, source: opts.source, direction, dryRun: Boolean(opts.dryRun), force: Boolean(opts.force) });
+          }),
+        );
+      });
+  }
 }

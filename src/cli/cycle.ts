@@ -1,11 +1,11 @@
 import type { Config } from '../config/schema.js';
 import { runCycle, type CycleResult } from '../engine/cycle.js';
-import { createLogger } from '../engine/log.js';
 import { connectorForSource } from '../engine/connectors.js';
 import { directionOf, storageSourceKey } from '../engine/direction.js';
 import { CliError, openRepo } from './context.js';
 import { EXIT, type Output } from './output.js';
-import { formatMs, logProgress, ttyProgress, type Progress } from './progress.js';
+import { formatMs } from './progress.js';
+import { cycleCallbacks, sessionIO } from './session.js';
 
 export interface CycleCommandInput {
   config: Config;
@@ -30,8 +30,7 @@ export function selectSources(config: Config, names?: string[]): Config['sources
 export async function runCycleCommand(input: CycleCommandInput): Promise<number> {
   const { config, out } = input;
   const sources = selectSources(config, input.sources);
-  const log = createLogger({ sink: out.stderr, json: out.json || !out.tty, level: out.quiet ? 'warn' : 'info' });
-  const progress: Progress = out.tty && !out.json && !out.quiet ? ttyProgress(out.stderr as NodeJS.WriteStream, out.color) : out.quiet ? logProgress(createLogger({ sink: out.stderr, json: true, level: 'warn' })) : logProgress(createLogger({ sink: out.stdout, json: true }));
+  const { log, progress } = sessionIO(out);
   const repo = await openRepo(config);
   const results: CycleResult[] = [];
   try {
@@ -49,9 +48,7 @@ export async function runCycleCommand(input: CycleCommandInput): Promise<number>
             signal: input.signal,
             only: input.scopes,
             concurrency: input.concurrency ?? src.concurrency,
-            onPlan: (scopes) => progress.setTotal(src.name, scopes.length),
-            onScope: (e) => progress.scope(e, src.name),
-            progress: (e) => progress.step(e),
+            ...cycleCallbacks(progress, src.name),
           });
           results.push({ ...result, source: src.name });
         } finally {
