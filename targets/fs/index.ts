@@ -250,7 +250,7 @@ class FsTarget implements Target {
       if (created !== undefined) {
         for (let d = path.dirname(dir); ; d = path.dirname(d)) {
           await this.syncDir(d);
-          if (d === path.dirname(created) || d === this.root || d === path.dirname(d)) break;
+          if (d === path.dirname(created) || d === path.dirname(d)) break;
         }
       }
     } catch (err) {
@@ -302,6 +302,7 @@ class FsTarget implements Target {
     const cut = prefix.lastIndexOf('/');
     const dirKey = cut < 0 ? '' : prefix.slice(0, cut);
     const partial = cut < 0 ? prefix : prefix.slice(cut + 1);
+    if (dirKey === TMP_DIR || dirKey.startsWith(`${TMP_DIR}/`)) return; // temporary files are never objects
     yield* this.walk(dirKey, partial);
   }
 

@@ -41,7 +41,11 @@ export interface S3TargetOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Apply Object Lock retention (when put() passes retainUntil) in this mode; days is the retention the store should ask for. */
   objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
-  /** Multipart part size (>= 5 MiB). Default 16 MiB. Memory per put is about partSizeBytes x queueSize. */
+  /**
+   * Multipart part size (>= 5 MiB). Default 8 MiB. Memory per put is about 2 x partSizeBytes x queueSize.
+   * Raised automatically when put() is given a size that would need more than 9,000 parts; a body of
+   * unknown size is limited to 10,000 parts (80 GB at 8 MiB).
+   */
   partSizeBytes?: number;
   /** Parts uploaded in parallel per put. Default 4. */
   queueSize?: number;
@@ -63,7 +67,9 @@ export interface S3Target extends Target {
 }
 
 const MIN_PART = 5 * 1024 * 1024;
-const DEFAULT_PART = 16 * 1024 * 1024;
+const DEFAULT_PART = 8 * 1024 * 1024;
+/** S3 allows 10,000 parts; stay below it when the size is known. */
+const MAX_PARTS = 9_000;
 const PROBE_DIR = '.probe';
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
@@ -307,7 +313,8 @@ class S3TargetImpl implements S3Target {
           throw new TargetError('AlreadyExists', `${this.location}: put ${JSON.stringify(key)}: the object already exists in bucket "${this.bucket}" and ifAbsent was requested`);
         }
       }
-      const upload = new Upload({ client: this.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false });
+      const partSize = opts.size !== undefined && opts.size > 0 ? Math.max(this.partSize, Math.ceil(opts.size / MAX_PARTS)) : this.partSize;
+      const upload = new Upload({ client: this.client, params, partSize, queueSize: this.queueSize, leavePartsOnError: false });
       await upload.done();
     } catch (err) {
       if (!Buffer.isBuffer(body) && !body.destroyed) body.destroy();
