@@ -175,6 +175,18 @@ describe('computeRpo', () => {
     expect(s.kinds.find((k) => k.kind === 'github.issue')).toMatchObject({ status: 'no-data', met: true, scopes: 0 });
   });
 
+  it('reads the runs under the storage key of the current direction, and names the source', async () => {
+    const repo = new FakeRepository();
+    cycle(repo, 's1', 0, { from: 1, to: 10 }); // generation 0, keyed 'gh'
+    const g1 = new FakeRepository();
+    g1.addRun({ type: 'export', source: 'gh.g1', scope: 's1', startedAt: t(20), finishedAt: t(21), seqFrom: 1, seqTo: 2 });
+    g1.addRun({ type: 'import', source: 'gh.g1', scope: 's1', startedAt: t(21), finishedAt: t(22), seqTo: 2, summary: { failed: [], perKind: { 'github.label': 2 } } });
+    g1.addVerify({ source: 'gh.g1', scope: 's1', startedAt: t(22), finishedAt: t(23), seqTo: 2, proof: { sourceTimeThrough: null, counts: { 'github.label': counts(2) }, digests: {}, findings: [] } });
+    const r = await computeRpo(g1, { sources: [source(60, {}, { key: 'gh.g1' })], now: t(30) });
+    expect(r.sources[0]).toMatchObject({ source: 'gh', rpoMs: 10 * MIN });
+    expect((await computeRpo(repo, { sources: [source(60, {}, { key: 'gh.g1' })], now: t(30) })).sources[0]!.scopes).toEqual([]);
+  });
+
   it('reads only the latest proof and those announcing findings', async () => {
     const repo = new FakeRepository();
     for (let i = 0; i < 5; i++) cycle(repo, 's1', i * 10, { from: i * 10 + 1, to: i * 10 + 10 }, i === 2 ? [mismatch('github.issue', '3')] : []);

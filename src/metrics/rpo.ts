@@ -2,7 +2,7 @@ import type { Service } from '../model/kinds.js';
 import type { Repository, RunManifest } from '../store/types.js';
 import { announcedFindings, importFailuresOf, importPerKindOf, ms, readProof, scopeRuns, sourceScopes } from './runs.js';
 import type { MetricsSource, ObjectiveMiss } from './types.js';
-import { formatDuration, meets, objectiveOrNull, serviceOf } from './types.js';
+import { formatDuration, meets, objectiveOrNull, serviceOf, storageKey } from './types.js';
 
 /**
  * Measured RPO (DESIGN.md, Verification, RPO, RTO). An export run E captured every source change
@@ -148,10 +148,10 @@ async function computeSource(repo: Repository, src: MetricsSource, now: Date): P
   const nowMs = now.getTime();
   const specs = new Map(src.kinds.map((k) => [k.kind, k]));
   const notRestorable = new Set(src.kinds.filter((k) => k.possession !== 'restorable').map((k) => k.kind));
-  const scopeIds = await sourceScopes(repo, src.name, src.scopes);
+  const scopeIds = await sourceScopes(repo, storageKey(src), src.scopes);
   const comps: ScopeComputation[] = [];
   for (const scope of scopeIds) {
-    const runs = await scopeRuns(repo, src.name, scope, now);
+    const runs = await scopeRuns(repo, storageKey(src), scope, now);
     if (runs.length && runs.every((r) => r.type === 'drill')) continue; // a drill's own record, not a data scope
     comps.push(await computeScope(repo, src, scope, runs, notRestorable, nowMs));
   }
@@ -260,7 +260,7 @@ async function computeScope(repo: Repository, src: MetricsSource, scope: string,
   for (const i of imports) for (const k of Object.keys(importPerKindOf(i))) kinds.add(k);
   if (!kinds.size && exports.some((e) => e.seqTo > 0)) {
     try {
-      for (const [k, items] of await repo.liveRecords(src.name, scope)) if (items.size) kinds.add(k);
+      for (const [k, items] of await repo.liveRecords(storageKey(src), scope)) if (items.size) kinds.add(k);
     } catch {
       /* an unreadable journal leaves the scope without kinds: its scope-level RPO still counts */
     }

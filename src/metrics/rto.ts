@@ -5,7 +5,7 @@ import type { Repository, RunManifest } from '../store/types.js';
 import { DEFAULT_QUOTAS, costOf, quotaTimeMs, type QuotaLimit, type QuotaModel } from './quota.js';
 import { importPerKindOf, ms, readDrill, runMs, scopeRuns, sourceScopes } from './runs.js';
 import type { MetricsSource, ObjectiveMiss } from './types.js';
-import { formatBytes, formatDuration, meets, objectiveOrNull, serviceOf } from './types.js';
+import { formatBytes, formatDuration, meets, objectiveOrNull, serviceOf, storageKey } from './types.js';
 
 /**
  * Measured and projected RTO (DESIGN.md, Verification, RPO, RTO).
@@ -123,9 +123,9 @@ export async function computeRto(repo: Repository, opts: ComputeRtoOptions): Pro
 async function computeSourceRto(repo: Repository, src: MetricsSource, opts: ComputeRtoOptions): Promise<{ rto: SourceRto; missed: ObjectiveMiss[] }> {
   const now = opts.now;
   const service = serviceOf(src) ?? null;
-  const scopes = await sourceScopes(repo, src.name);
+  const scopes = await sourceScopes(repo, storageKey(src));
   const runsByScope = new Map<string, RunManifest[]>();
-  for (const s of scopes) runsByScope.set(s, await scopeRuns(repo, src.name, s, now));
+  for (const s of scopes) runsByScope.set(s, await scopeRuns(repo, storageKey(src), s, now));
 
   // Drills of the source, newest last.
   const drills: Array<{ m: RunManifest; doc: DrillDocument }> = [];
@@ -293,7 +293,7 @@ async function project(
   // Per scope, per kind: items and bytes possessed.
   const perScope: Array<{ scope: string; kinds: Map<string, { items: number; bytes: number }> }> = [];
   for (const scope of scopes) {
-    const live = await repo.liveRecords(src.name, scope);
+    const live = await repo.liveRecords(storageKey(src), scope);
     const kinds = new Map<string, { items: number; bytes: number }>();
     for (const [kind, items] of live) {
       if (notRestorable.has(kind) || !items.size) continue;

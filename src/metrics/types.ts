@@ -8,7 +8,13 @@ export interface Objectives {
 
 /** One configured source, as the metrics need it (objectives are plain numbers: no config dependency). */
 export interface MetricsSource {
+  /** The configured source name, shown everywhere. */
   name: string;
+  /**
+   * The name the storage keys this source's runs by, when it differs from `name` (after a failover the
+   * engine keys a new direction as '<name>.g<generation>'). Default: name.
+   */
+  key?: string;
   /** Defaults to the service of the first kind. */
   service?: Service;
   kinds: readonly KindSpec[];
@@ -47,6 +53,10 @@ export function objectiveOrNull(ms: number): number | null {
 export function meets(valueMs: number | null, objectiveMs: number | null): boolean {
   if (objectiveMs === null) return true;
   return valueMs !== null && valueMs <= objectiveMs;
+}
+
+export function storageKey(source: MetricsSource): string {
+  return source.key ?? source.name;
 }
 
 export function serviceOf(source: MetricsSource): Service | undefined {

@@ -5,7 +5,7 @@ import type { QuotaModel } from '../metrics/quota.js';
 import { computeRpo, type RpoReport } from '../metrics/rpo.js';
 import { computeRto, type RtoReport } from '../metrics/rto.js';
 import { importFailuresOf, readProof, scopeRuns, sourceScopes } from '../metrics/runs.js';
-import type { MetricsSource, ObjectiveMiss } from '../metrics/types.js';
+import { storageKey, type MetricsSource, type ObjectiveMiss } from '../metrics/types.js';
 
 /**
  * The restorability-gap report's data: possession coverage, fidelity (declared and observed), freshness
@@ -227,8 +227,8 @@ function coverageOf(sources: readonly ReportSource[], fidelity: FidelityRow[]): 
 
 async function fidelityOf(repo: Repository, src: ReportSource, now: Date, limit: number): Promise<{ rows: FidelityRow[]; unattributed: number }> {
   const latest: Array<{ scope: string; proof: VerifyProof | null; verifiedAt: string | null; failures: ReturnType<typeof importFailuresOf> }> = [];
-  for (const scope of await sourceScopes(repo, src.name, src.scopes)) {
-    const runs = await scopeRuns(repo, src.name, scope, now);
+  for (const scope of await sourceScopes(repo, storageKey(src), src.scopes)) {
+    const runs = await scopeRuns(repo, storageKey(src), scope, now);
     const v = runs.filter((r) => r.type === 'verify').at(-1);
     const i = runs.filter((r) => r.type === 'import').at(-1);
     latest.push({ scope, proof: v ? await readProof(repo, v) : null, verifiedAt: v?.finishedAt ?? null, failures: importFailuresOf(i) });
