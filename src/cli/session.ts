@@ -1,7 +1,8 @@
 import type { Config, SourceConfig } from '../config/schema.js';
 import { createLogger } from '../engine/log.js';
 import type { Logger } from '../model/connector.js';
-import type { Output } from './output.js';
+import { EXIT, type Output } from './output.js';
+import { CliError } from './context.js';
 import { logProgress, ttyProgress, type Progress } from './progress.js';
 
 /** Logger and progress display for a command, by output mode (terminal, JSON lines, quiet). */
@@ -28,9 +29,9 @@ export function cycleCallbacks(progress: Progress, name: string) {
 export function findSource(config: Config, name: string | undefined): SourceConfig {
   if (!name) {
     if (config.sources.length === 1 && config.sources[0]) return config.sources[0];
-    throw new Error(`--source NAME is required (the config has ${config.sources.map((s) => s.name).join(', ') || 'no sources'})`);
+    throw new CliError(`--source NAME is required (the config has ${config.sources.map((s) => s.name).join(', ') || 'no sources'})`, EXIT.usage);
   }
   const src = config.sources.find((s) => s.name === name);
-  if (!src) throw new Error(`unknown source ${name}: the config has ${config.sources.map((s) => s.name).join(', ') || 'no sources'}`);
+  if (!src) throw new CliError(`unknown source ${name}: the config has ${config.sources.map((s) => s.name).join(', ') || 'no sources'}`, EXIT.usage);
   return src;
 }
