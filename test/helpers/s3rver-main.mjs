@@ -5,13 +5,20 @@
 // Protocol: argv[2] is a JSON config; prints one JSON line {"port":N} when listening; exits when
 // stdin closes (so it never outlives its parent) or on SIGTERM.
 //
-// One fix is applied to s3rver before it loads, because S3 guarantees it and every real S3 server
-// honours it: listings in UTF-8 binary key order. s3rver walks its directory tree in file-name
-// order, where directory `a` (keys `a/...`) sorts before `a-c._S3rver_object` (key `a-c`), and
-// then loses keys across pages (`key <= startAfter` skips them). The patched walk visits entries in
-// key order (a directory `d` as `d/`, an object file by its key). The gaps that are capabilities
-// (If-None-Match not enforced, no Object Lock) are deliberately left as they are: targets must
-// detect them.
+// Two fixes are applied to s3rver before it loads, for what S3 guarantees and every real S3 server
+// honours (the gaps that are capabilities — If-None-Match not enforced, no Object Lock — are
+// deliberately left as they are: targets must detect them):
+// 1. Listings in UTF-8 binary key order. s3rver walks its directory tree in file-name order, where
+//    directory `a` (keys `a/...`) sorts before `a-c._S3rver_object` (key `a-c`), and then loses
+//    keys across pages (`key <= startAfter` skips them). The patched walk visits entries in key
+//    order (a directory `d` as `d/`, an object file by its key).
+// 2. Atomic PUT. s3rver writes the object file in place: concurrent PUTs of one key interleave,
+//    a reader can see a half-written object, and the response can precede the last write. The
+//    patched putObject writes a temp file, renames it over the object, then writes the metadata
+//    the same way, one PUT per key at a time. (A reader racing an overwrite may still pair the new
+//    bytes with the old size for a moment; the tests do not read while overwriting.)
+import { Buffer } from 'node:buffer';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -35,6 +42,81 @@ utils.walk = function* walk(dir, recurseFilter) {
     else if (!recurseFilter || recurseFilter(filePath)) yield* walk(filePath, recurseFilter);
   }
 };
+
+const FilesystemStore = require('s3rver/lib/stores/filesystem.js');
+const S3Object = require('s3rver/lib/models/object.js');
+const keyLocks = new Map();
+async function withKeyLock(id, fn) {
+  const previous = keyLocks.get(id) ?? Promise.resolve();
+  let release;
+  const mine = new Promise((resolve) => (release = resolve));
+  const chained = previous.then(() => mine);
+  keyLocks.set(id, chained);
+  await previous;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (keyLocks.get(id) === chained) keyLocks.delete(id);
+  }
+}
+async function writeAtomic(file, data) {
+  const tmp = `${file}.tmp-${crypto.randomBytes(6).toString('hex')}`;
+  try {
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+FilesystemStore.prototype.putMetadata = async function putMetadata(bucket, key, metadata, md5) {
+  const json = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (S3Object.ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-')) json[k] = v;
+  }
+  if (md5) await writeAtomic(this.getResourcePath(bucket, key, 'object.md5'), md5);
+  await writeAtomic(this.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(json, null, 2));
+};
+FilesystemStore.prototype.putObject = async function putObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  return withKeyLock(objectPath, async () => {
+    await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+    const tmp = `${objectPath}.tmp-${crypto.randomBytes(6).toString('hex')}`;
+    try {
+      const md5Context = crypto.createHash('md5');
+      let size = 0;
+      await new Promise((resolve, reject) => {
+        const out = fs.createWriteStream(tmp);
+        out.on('error', reject);
+        out.on('finish', resolve);
+        if (Buffer.isBuffer(object.content)) {
+          md5Context.update(object.content);
+          size = object.content.length;
+          out.end(object.content);
+          return;
+        }
+        object.content.on('error', (err) => {
+          out.destroy();
+          reject(err);
+        });
+        object.content.on('data', (chunk) => {
+          md5Context.update(chunk);
+          size += chunk.length;
+        });
+        object.content.pipe(out);
+      });
+      const md5 = md5Context.digest('hex');
+      await fs.promises.rename(tmp, objectPath);
+      await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+      return { size, md5 };
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true });
+      throw err;
+    }
+  });
+};
+
 const S3rver = require('s3rver');
 
 const config = JSON.parse(process.argv[2] ?? '{}');
