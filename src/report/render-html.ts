@@ -42,7 +42,7 @@ svg.chart{display:block;max-width:100%;height:auto}
 svg .tick{font-size:11px;fill:#6b7280}
 svg .muted{font-size:12px;fill:#6b7280}
 svg .src-label{font-size:13px;font-weight:600;fill:#1f2937}
-svg .bar-label{font-size:12px;fill:#1f2937}
+svg .bar-label{font-size:12px;fill:#1f2937;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 svg .objective-label{font-size:11px;fill:#c53030}
 .legend{display:flex;gap:18px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin:4px 0 10px}
 .legend i{display:inline-block;width:18px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
