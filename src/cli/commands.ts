@@ -117,6 +117,54 @@ export function registerCommands(program: Command, done: Done): void {
     });
 
   program
+    .command('status')
+    .description("each scope's measured RPO, last cycle, verification and findings; exit 1 when an objective is missed")
+    .addOption(configOption())
+    .option('-s, --source <name...>', 'only these sources')
+    .action(async (opts: { config?: string; source?: string[] }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { config } = await loadConfigOrFail(opts.config);
+          const { runStatusCommand } = await import('./status.js');
+          return runStatusCommand({ config, out, sources: opts.source });
+        }),
+      );
+    });
+
+  program
+    .command('report')
+    .description('the restorability-gap report: coverage, fidelity, freshness, RTO; exit 1 when an objective is missed')
+    .addOption(configOption())
+    .option('-f, --format <format>', 'text | json | md | html', 'text')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .option('-s, --source <name...>', 'only these sources')
+    .action(async (opts: { config?: string; format: string; out?: string; source?: string[] }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { config } = await loadConfigOrFail(opts.config);
+          const { runReportCommand } = await import('./report.js');
+          return runReportCommand({ config, out, format: opts.format, outFile: opts.out, sources: opts.source });
+        }),
+      );
+    });
+
+  program
+    .command('demo')
+    .description('the main job against local emulated tenants: cycle, mutate, cycle, drill, status, gap report (HTML left on disk)')
+    .option('--dir <dir>', 'working directory of the demo (re-created)', 'norestore-demo')
+    .action(async (opts: { dir: string }, cmd: Command) => {
+      const out = output(cmd);
+      done(
+        await guard(out, async () => {
+          const { runDemo } = await import('./demo.js');
+          return runDemo(opts, out);
+        }),
+      );
+    });
+
+  program
     .command('run')
     .description('the daemon: each source cycles on its schedule; SIGTERM/SIGINT finish cleanly and exit 0')
     .addOption(configOption())
