@@ -245,6 +245,18 @@ async function readConfig(target: Target): Promise<RepoConfig | null> {
   return json as RepoConfig;
 }
 
+/**
+ * Targets that probe their capabilities (the s3 target's init()) are probed before use, so that
+ * conditional create and object lock are known honestly; a target's own retention setting
+ * (the s3 target's objectLockSettings.days) applies unless retentionDays is given.
+ */
+async function prepareTarget(target: Target, opts: OpenOptions): Promise<OpenOptions> {
+  const t = target as Target & { init?: () => Promise<unknown>; objectLockSettings?: { days: number } | null };
+  if (typeof t.init === 'function') await t.init();
+  const days = opts.retentionDays ?? t.objectLockSettings?.days;
+  return days === undefined ? opts : { ...opts, retentionDays: days };
+}
+
 function makeContext(target: Target, crypto: ObjectCrypto | null, repoId: string, opts: OpenOptions): StoreContext {
   const days = opts.retentionDays;
   if (days !== undefined) {
@@ -268,7 +280,8 @@ function makeContext(target: Target, crypto: ObjectCrypto | null, repoId: string
  * Create a repository on an empty target: writes the key check (encrypted only), then the config,
  * which is the commit of init. Refuses a location that already holds a repository or other objects.
  */
-export async function initRepository(target: Target, opts: OpenOptions = {}): Promise<Repository> {
+export async function initRepository(target: Target, options: OpenOptions = {}): Promise<Repository> {
+  const opts = await prepareTarget(target, options);
   const existing = await readConfig(target).catch((err: unknown) => {
     if (err instanceof FormatVersionError || err instanceof CorruptObjectError) return { repoId: '(unreadable config)' } as RepoConfig;
     throw err;
@@ -305,7 +318,8 @@ export async function initRepository(target: Target, opts: OpenOptions = {}): Pr
 }
 
 /** Open an existing repository. Reads only; a wrong or missing key changes nothing. */
-export async function openRepository(target: Target, opts: OpenOptions = {}): Promise<Repository> {
+export async function openRepository(target: Target, options: OpenOptions = {}): Promise<Repository> {
+  const opts = await prepareTarget(target, options);
   const config = await readConfig(target);
   if (config === null) throw new RepositoryError(`no norestore repository at ${target.location}: run norestore init`);
   let crypto: ObjectCrypto | null = null;
