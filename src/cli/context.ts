@@ -3,7 +3,7 @@ import { encryptionKeyBytes, type Config, type StorageConfig } from '../config/s
 import type { Repository } from '../store/types.js';
 import { openRepository, initRepository } from '../store/repository.js';
 import { createFsTarget } from '../../targets/fs/index.js';
-import { createS3Target } from '../../targets/s3/index.js';
+import { openS3Target } from '../../targets/s3/index.js';
 import type { Target } from '../../targets/types.js';
 import { EXIT, type Output } from './output.js';
 
@@ -27,9 +27,10 @@ export async function loadConfigOrFail(file: string | undefined): Promise<{ conf
   }
 }
 
-export function createTarget(storage: StorageConfig): Target {
+export async function createTarget(storage: StorageConfig): Promise<Target> {
   if (storage.type === 'fs') return createFsTarget({ path: storage.path });
-  return createS3Target({
+  // Probed before use: capabilities (conditional create, object lock) are what the server really does.
+  return openS3Target({
     bucket: storage.bucket,
     prefix: storage.prefix,
     endpoint: storage.endpoint,
@@ -46,7 +47,7 @@ export function encryptionKey(config: Config): Buffer | undefined {
 }
 
 export async function openRepo(config: Config): Promise<Repository> {
-  const target = createTarget(config.storage);
+  const target = await targetOrFail(config);
   try {
     return await openRepository(target, { encryptionKey: encryptionKey(config) });
   } catch (err) {
@@ -56,12 +57,20 @@ export async function openRepo(config: Config): Promise<Repository> {
 }
 
 export async function initRepo(config: Config): Promise<Repository> {
-  const target = createTarget(config.storage);
+  const target = await targetOrFail(config);
   try {
     return await initRepository(target, { encryptionKey: encryptionKey(config) });
   } catch (err) {
     await target.close().catch(() => undefined);
     throw new CliError(err instanceof Error ? err.message : String(err), EXIT.failure);
+  }
+}
+
+async function targetOrFail(config: Config): Promise<Target> {
+  try {
+    return await createTarget(config.storage);
+  } catch (err) {
+    throw new CliError(`storage: ${err instanceof Error ? err.message : String(err)}`, EXIT.failure);
   }
 }
 

@@ -3,6 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './output.js';
 import { registerCommands } from './commands.js';
 
+// The AWS SDK warns once per process about Node 20's end of support; norestore supports Node >= 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Entry point of the `norestore` CLI. Every command returns an exit code; nothing calls process.exit mid-way. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();

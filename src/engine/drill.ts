@@ -59,15 +59,18 @@ export async function runNoRestoreDrill(input: DrillInput): Promise<DrillOutcome
   cycles.push(verify);
   const runbook = await timed('switch steps (dry-run)', () => dryRunSwitch(input.src, verify.scopes.map((s) => s.name)), (r) => `${r.length} steps, ${r.filter((s) => s.hook).length} automated by hooks`);
 
+  // Per-kind import rates, only where an import run applied a single kind: a run that mixed kinds
+  // times them together, and splitting its time would be an estimate, not a measurement.
   const imported: DrillDocument['imported'] = {};
   for (const o of cycles[1]?.scopes ?? []) {
     const m = (await input.repo.scopeState(input.key, o.scope)).lastRuns.import;
-    const perKind = (m?.summary?.perKind as Record<string, number> | undefined) ?? {};
-    for (const [kind, items] of Object.entries(perKind)) {
-      const e = (imported[kind] ??= { items: 0, bytes: 0, ms: 0 });
-      e.items += items;
-      e.ms += m?.stats.ms ?? 0;
-    }
+    const perKind = Object.entries((m?.summary?.perKind as Record<string, number> | undefined) ?? {});
+    const only = perKind.length === 1 ? perKind[0] : undefined;
+    if (!m || !only) continue;
+    const e = (imported[only[0]] ??= { items: 0, bytes: 0, ms: 0 });
+    e.items += only[1];
+    e.bytes += m.stats.bytes;
+    e.ms += m.stats.ms ?? 0;
   }
   const findings = verify.scopes.reduce((n, s) => n + (s.findings ?? 0), 0);
   const finishedAt = new Date();

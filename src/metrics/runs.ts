@@ -25,7 +25,8 @@ export function byCommit(a: RunManifest, b: RunManifest): number {
 export async function sourceScopes(repo: Repository, source: string, configured?: readonly string[]): Promise<string[]> {
   if (configured) return [...new Set(configured)].sort();
   const all = await repo.listScopes(source);
-  return [...new Set(all.filter((s) => s.source === source).map((s) => s.scope))].sort();
+  // Scopes starting with '_' hold source-level documents (drills), not data.
+  return [...new Set(all.filter((s) => s.source === source && !s.scope.startsWith('_')).map((s) => s.scope))].sort();
 }
 
 /** Total findings a verify manifest announces (summary or stats), or null when it says nothing. */
