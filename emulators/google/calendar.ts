@@ -83,6 +83,19 @@ const calendarsInsert: Handler = (req, env) => {
   return json(200, calendarResource(cal));
 };
 
+const calendarsPatch: Handler = (req, env) => {
+  const cal = calendar(req, env);
+  const b = req.body;
+  if (b.summary !== undefined) {
+    if (typeof b.summary !== 'string' || !b.summary) throw badRequest('Invalid value for summary', 'invalid');
+    cal.summary = b.summary;
+  }
+  if (typeof b.description === 'string') cal.description = b.description;
+  if (typeof b.timeZone === 'string') cal.timeZone = b.timeZone;
+  cal.seq++;
+  return json(200, calendarResource(cal));
+};
+
 const calendarsDelete: Handler = (req, env) => {
   const cal = calendar(req, env);
   if (cal.primary) throw badRequest('Cannot delete the primary calendar.', 'cannotDeletePrimaryCalendar');
@@ -292,6 +305,7 @@ export const calendarHandlers: Record<string, Handler> = {
   'calendar.calendarList.get': calendarListGet,
   'calendar.calendars.get': calendarsGet,
   'calendar.calendars.insert': calendarsInsert,
+  'calendar.calendars.patch': calendarsPatch,
   'calendar.calendars.delete': calendarsDelete,
   'calendar.events.list': eventsList,
   'calendar.events.get': eventsGet,

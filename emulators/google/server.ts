@@ -21,6 +21,7 @@ import type { QuotaKeeper } from './quota.js';
 const CHUNK = 256 * 1024;
 const MAX_JSON = 8 * 1024 * 1024;
 const MAX_MULTIPART = 64 * 1024 * 1024;
+const MAX_CHUNK = 256 * 1024 * 1024;
 
 interface Route {
   spec: MethodSpec;
@@ -319,18 +320,23 @@ export class GoogleServer {
         await drain(req);
         throw badRequest(`Invalid request. The number of bytes uploaded is required to be a multiple of ${CHUNK} (256 KiB), except for the final request. The received request contained ${length} bytes.`);
       }
-      // Bytes already persisted (a resent chunk) are skipped.
-      let skip = s.writer.received - start;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        let c = chunk;
-        if (skip > 0) {
-          const n = Math.min(skip, c.length);
-          c = c.subarray(n);
-          skip -= n;
-        }
-        if (c.length) await s.writer.write(c);
-        if (s.route.spec.maxUploadBytes !== null && s.writer.received > s.route.spec.maxUploadBytes) throw new ApiError(413, 'Upload too large.', 'uploadTooLarge');
+      if (length > MAX_CHUNK) {
+        await drain(req);
+        throw badRequest(`Chunks are limited to ${MAX_CHUNK} bytes by the emulator; send smaller chunks.`);
       }
+      // A chunk is persisted only once it arrived whole (so the persisted size stays a multiple of
+      // 256 KiB until the last chunk); bytes already persisted (a resent chunk) are skipped.
+      const parts: Buffer[] = [];
+      let got = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        parts.push(chunk);
+        got += chunk.length;
+        if (got > length) throw badRequest(`The request body is longer than its Content-Range (${length} bytes).`);
+      }
+      if (got !== length) throw badRequest(`The request body has ${got} bytes but its Content-Range names ${length}.`);
+      const body = Buffer.concat(parts).subarray(s.writer.received - start);
+      if (s.route.spec.maxUploadBytes !== null && s.writer.received + body.length > s.route.spec.maxUploadBytes) throw new ApiError(413, 'Upload too large.', 'uploadTooLarge');
+      await s.writer.write(body);
       if (s.total !== null && s.writer.received >= s.total) return this.finishSession(s);
       return incomplete(s.writer.received);
     } finally {
