@@ -234,7 +234,17 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
     try {
       stats.requests++;
       if (isWrite) stats.writes++;
-      const res = await fetch(input, init);
+      let res = await fetch(input, init);
+      // Read non-streamed bodies here, so a connection dropped mid-body is a failed request (retried)
+      // instead of an empty answer. Asset downloads (octet-stream) stay streamed.
+      const type = res.headers.get('content-type') ?? '';
+      if (res.body && !type.startsWith('application/octet-stream') && ![204, 205, 304].includes(res.status)) {
+        const buf = await res.arrayBuffer();
+        const headers = new Headers(res.headers);
+        headers.delete('content-encoding');
+        headers.delete('content-length');
+        res = new Response(buf, { status: res.status, statusText: res.statusText, headers });
+      }
       const date = header(res.headers, 'date');
       if (date) {
         const server = Date.parse(date);
@@ -283,7 +293,8 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
     ...authOptions,
     baseUrl: tenant.baseUrl.replace(/\/+$/, ''),
     userAgent: 'norestore',
-    log: { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m, { tenant: o.role }), error: (m: string) => log.error(m, { tenant: o.role }) },
+    // Octokit logs every failed request (404s and 304s included) at error level; the callers judge those.
+    log: { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m, { tenant: o.role }), error: (m: string) => log.debug(m, { tenant: o.role }) },
     request: { fetch: pacedFetch },
     throttle: {
       id: `${o.role}:${tenant.baseUrl}:${tenant.org}`,
@@ -302,6 +313,11 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
     const reqOpts = (options.request ?? {}) as { parseSuccessResponseBody?: boolean };
     const headers = (options.headers ?? {}) as Record<string, string>;
     const cacheable = method === 'GET' && reqOpts.parseSuccessResponseBody !== false && !Object.keys(headers).some((h) => h.toLowerCase() === 'if-none-match');
+    if (method === 'POST' && (reqOpts as { retries?: number }).retries === undefined) {
+      // A POST that failed after reaching the server may have created its item: never replay it
+      // blindly. Callers look for the item by its natural key before trying again (import.ts).
+      options.request = { ...(options.request ?? {}), retries: 0 } as typeof options.request;
+    }
     if (!cacheable) return request(options);
     // Conditional requests are validated by the server, so the cache never serves stale data.
     const ep = octokit.request.endpoint(options as never);

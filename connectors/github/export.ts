@@ -422,17 +422,27 @@ async function sinceList(p: {
   return { next: { since: nextSince, etag }, complete: since === null, seen, disabled: false };
 }
 
+/** Stream an asset into a blob; a broken transfer is retried from the start (a few times). */
 async function downloadAsset(client: GithubClient, owner: string, repo: string, a: Asset, ctx: ExportContext) {
-  const res = await client.octokit.request('GET /repos/{owner}/{repo}/releases/assets/{asset_id}', {
-    owner,
-    repo,
-    asset_id: a.id,
-    headers: { accept: 'application/octet-stream' },
-    request: { parseSuccessResponseBody: false, signal: ctx.signal },
-  });
-  const body = res.data as unknown as ReadableStream<Uint8Array> | null;
-  if (!body) throw new Error(`release asset ${a.name} (${a.id}) of ${owner}/${repo} came back empty: retry the export`);
-  const ref = await ctx.putBlob(Readable.fromWeb(body as never), a.content_type || 'application/octet-stream');
-  if (ref.size !== a.size) throw new Error(`release asset ${a.name} (${a.id}) of ${owner}/${repo}: got ${ref.size} bytes, GitHub lists ${a.size}; retry the export`);
-  return ref;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await client.octokit.request('GET /repos/{owner}/{repo}/releases/assets/{asset_id}', {
+        owner,
+        repo,
+        asset_id: a.id,
+        headers: { accept: 'application/octet-stream' },
+        request: { parseSuccessResponseBody: false, signal: ctx.signal },
+      });
+      const body = res.data as unknown as ReadableStream<Uint8Array> | null;
+      if (!body) throw new Error('the download came back without a body');
+      const ref = await ctx.putBlob(Readable.fromWeb(body as never), a.content_type || 'application/octet-stream');
+      if (ref.size !== a.size) throw new Error(`got ${ref.size} bytes, GitHub lists ${a.size}`);
+      return ref;
+    } catch (err) {
+      if (ctx.signal.aborted || attempt >= 4 || isStatus(err, 401, 403, 404, 410)) {
+        throw new Error(`release asset ${a.name} (${a.id}) of ${owner}/${repo} could not be downloaded: ${err instanceof Error ? err.message : String(err)}; the next export retries it`);
+      }
+      ctx.log.debug('github asset download failed, retrying', { asset: a.id, attempt });
+    }
+  }
 }

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -94,29 +94,17 @@ export type RefsMap = Record<string, string>;
 
 /** Create (or repair) a bare cache repository at dir. */
 export async function ensureBareRepo(dir: string): Promise<void> {
-  const ok = await stat(join(dir, 'HEAD')).then(
-    () => true,
-    () => false,
-  );
-  if (ok) {
-    const valid = await runGit(['rev-parse', '--is-bare-repository'], { cwd: dir }).then(
-      (r) => r.stdout.trim() === 'true',
+  const exists = async (p: string) =>
+    stat(join(dir, p)).then(
+      () => true,
       () => false,
     );
-    if (valid) return;
-    await rm(dir, { recursive: true, force: true });
-  }
+  if ((await exists('HEAD')) && (await exists('objects')) && (await exists('refs')) && (await exists('config'))) return;
+  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await runGit(['init', '--bare', '--quiet', dir]);
   // Keep every object ever fetched: old tips are the exclusion points of the next incremental bundle.
-  for (const [k, v] of [
-    ['gc.auto', '0'],
-    ['maintenance.auto', 'false'],
-    ['core.logAllRefUpdates', 'false'],
-    ['fetch.writeCommitGraph', 'false'],
-  ] as const) {
-    await runGit(['config', k, v], { cwd: dir });
-  }
+  await appendFile(join(dir, 'config'), '[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n[core]\n\tlogAllRefUpdates = false\n[fetch]\n\twriteCommitGraph = false\n');
 }
 
 export async function listRefs(dir: string): Promise<RefsMap> {

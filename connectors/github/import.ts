@@ -51,6 +51,17 @@ function errText(err: unknown): string {
   return String(err);
 }
 
+/** The request may have reached the server and taken effect (5xx, connection lost). */
+function ambiguous(err: unknown): boolean {
+  const status = (err as { status?: number }).status;
+  return status === undefined || status >= 500;
+}
+
+/** The request was refused by a rate limit: it had no effect, try again. */
+function rateLimited(err: unknown): boolean {
+  return isStatus(err, 429) || (isStatus(err, 403) && /rate limit/i.test(errText(err)));
+}
+
 /** standbyId of a pull request that could not be re-created and lives on the standby as an issue. */
 const AS_ISSUE = ':issue';
 const REVIEW_PREFIX = 'r:';
@@ -81,6 +92,8 @@ class RepoImport {
   private releaseIndex: Map<string, Release> | null = null;
   private readonly standbyReleases = new Map<string, Release>();
   private warnedNumbers = false;
+  /** Comments created together with their issue through the import endpoint in this run. */
+  private readonly withIssue = new Set<string>();
 
   constructor(
     private readonly deps: ImportDeps,
@@ -91,6 +104,43 @@ class RepoImport {
     this.owner = deps.client.tenant.org;
     this.repo = repoNameOf(scope);
     this.sourceRepo = `${deps.sourceOrg}/${this.repo}`.toLowerCase();
+  }
+
+  /** Set when an issue import may be pending after a failed request: no further numbers this run. */
+  private creationBlocked: string | null = null;
+
+  /**
+   * Create an item exactly once: a POST that failed in a way that may have taken effect is not
+   * replayed before `find` (natural key / marker lookup) says the item is not there.
+   */
+  private async createOnce<T>(post: () => Promise<T>, find: () => Promise<T | null>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await post();
+      } catch (err) {
+        if (this.ctx.signal.aborted || attempt >= 5) throw err;
+        if (!rateLimited(err)) {
+          if (!ambiguous(err)) throw err;
+          const found = await find();
+          if (found !== null) return found;
+        }
+        await sleep(100 * attempt * attempt, undefined, { signal: this.ctx.signal });
+      }
+    }
+  }
+
+  /** Newest standby issues/PRs (a fresh read), to find one just created by its marker. */
+  private async newestByMarker(marker: (meta: ReturnType<typeof parseHeader>['meta']) => boolean): Promise<{ number: number } | null> {
+    const list = await this.api<Array<{ number: number; body?: string | null }>>('GET /repos/{owner}/{repo}/issues', { state: 'all', sort: 'created', direction: 'desc', per_page: 20 });
+    for (const i of list) if (marker(parseHeader(i.body).meta)) return { number: i.number };
+    return null;
+  }
+
+  private static markerFind<T extends { id: number; body?: string | null }>(list: T[], kind: string, id: string): T | null {
+    return list.find((x) => {
+      const { meta } = parseHeader(x.body);
+      return meta?.kind === kind && meta.id === id;
+    }) ?? null;
   }
 
   private get base() {
@@ -173,22 +223,25 @@ class RepoImport {
     }
     if (!standby) {
       try {
-        standby = Repo.parse(
-          (
-            await this.client.octokit.request('POST /orgs/{org}/repos', {
-              org: this.owner,
-              name: this.repo,
-              description: want?.description ?? undefined,
-              homepage: want?.homepage ?? undefined,
-              private: want?.private ?? true,
-              has_issues: want?.has_issues ?? true,
-              has_wiki: want?.has_wiki ?? true,
-              has_projects: want?.has_projects ?? undefined,
-              auto_init: false,
-              request: { signal: this.ctx.signal },
-            })
-          ).data,
+        const created = await this.createOnce<unknown>(
+          async () =>
+            (
+              await this.client.octokit.request('POST /orgs/{org}/repos', {
+                org: this.owner,
+                name: this.repo,
+                description: want?.description ?? undefined,
+                homepage: want?.homepage ?? undefined,
+                private: want?.private ?? true,
+                has_issues: want?.has_issues ?? true,
+                has_wiki: want?.has_wiki ?? true,
+                has_projects: want?.has_projects ?? undefined,
+                auto_init: false,
+                request: { signal: this.ctx.signal },
+              })
+            ).data,
+          () => this.api('GET /repos/{owner}/{repo}').catch((e: unknown) => (isStatus(e, 404) ? null : Promise.reject(e))),
         );
+        standby = Repo.parse(created);
       } catch (err) {
         throw new Error(`cannot create repository ${this.owner}/${this.repo} on the standby: ${errText(err)}; check that the standby token may create repositories in ${this.owner}`);
       }
@@ -308,9 +361,17 @@ class RepoImport {
         saved = Label.parse(await this.api('PATCH /repos/{owner}/{repo}/labels/{name}', { name: current, new_name: l.name, ...body }));
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
+        // Renamed already (a retried request) or gone: continue with the label of the new name, if any.
+        const existing = await this.api('GET /repos/{owner}/{repo}/labels/{name}', { name: l.name }).catch((e: unknown) => (isStatus(e, 404) ? null : Promise.reject(e)));
+        if (existing) saved = Label.parse(await this.api('PATCH /repos/{owner}/{repo}/labels/{name}', { name: l.name, ...body }));
       }
     }
-    saved ??= Label.parse(await this.api('POST /repos/{owner}/{repo}/labels', { name: l.name, ...body }));
+    saved ??= Label.parse(
+      await this.createOnce<unknown>(
+        () => this.api('POST /repos/{owner}/{repo}/labels', { name: l.name, ...body }),
+        () => this.api('GET /repos/{owner}/{repo}/labels/{name}', { name: l.name }).catch((e: unknown) => (isStatus(e, 404) ? null : Promise.reject(e))),
+      ),
+    );
     this.labelIndex?.set(saved.name.toLowerCase(), saved);
     this.ctx.idMap.set(r.kind, r.id, { standbyId: saved.name, version: r.version });
     return 'imported';
@@ -355,7 +416,15 @@ class RepoImport {
         num = null;
       }
     }
-    saved ??= Milestone.parse(await this.api('POST /repos/{owner}/{repo}/milestones', body));
+    saved ??= Milestone.parse(
+      await this.createOnce<unknown>(
+        () => this.api('POST /repos/{owner}/{repo}/milestones', body),
+        async () => {
+          const all = await listAll<unknown>(this.client, 'GET /repos/{owner}/{repo}/milestones', { ...this.base, state: 'all' }, { signal: this.ctx.signal });
+          return all.notModified ? null : (all.data.map((x) => Milestone.parse(x)).find((x) => x.title === m.title) ?? null);
+        },
+      ),
+    );
     this.milestoneIndex?.set(saved.title, saved);
     this.ctx.idMap.set(r.kind, r.id, { standbyId: String(saved.number), version: r.version });
     return 'imported';
@@ -363,12 +432,49 @@ class RepoImport {
 
   // ---------------------------------------------------------------- issues and pull requests
 
-  /** Highest issue/PR number on the standby (one request, then tracked locally). */
+  /**
+   * Highest issue/PR number on the standby. Lists cannot sort by number (imported issues keep old
+   * creation times), so it is found by probing GET /issues/{n}: every number up to the highest is
+   * taken (deleted issues answer 410), none above. Starts from what the id map knows: usually two
+   * requests. Then tracked locally.
+   */
   private async maxNumber(refresh = false): Promise<number> {
-    if (this.standbyMax === null || refresh) {
-      const list = await this.api<Array<{ number: number }>>('GET /repos/{owner}/{repo}/issues', { state: 'all', sort: 'created', direction: 'desc', per_page: 1 });
-      this.standbyMax = Math.max(this.standbyMax ?? 0, list[0]?.number ?? 0);
+    if (this.standbyMax !== null && !refresh) return this.standbyMax;
+    let hint = this.standbyMax ?? 0;
+    if (this.standbyMax === null) {
+      for (const kind of [K.issue, K.pull]) for (const [, e] of this.ctx.idMap.entries(kind)) hint = Math.max(hint, parseInt(e.standbyId, 10) || 0);
     }
+    const taken = async (n: number): Promise<boolean> => {
+      if (n <= 0) return true;
+      try {
+        await this.api('GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: n });
+        return true;
+      } catch (err) {
+        if (isStatus(err, 404)) return false;
+        if (isStatus(err, 410, 301)) return true;
+        throw err;
+      }
+    };
+    let lo: number; // taken
+    let hi: number; // free
+    if (await taken(hint)) {
+      lo = hint;
+      let step = 1;
+      while (await taken(lo + step)) {
+        lo += step;
+        step *= 2;
+      }
+      hi = lo + step;
+    } else {
+      lo = 0;
+      hi = hint;
+    }
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await taken(mid)) lo = mid;
+      else hi = mid;
+    }
+    this.standbyMax = Math.max(lo, this.standbyMax ?? 0);
     return this.standbyMax;
   }
 
@@ -476,6 +582,7 @@ class RepoImport {
       return 'imported';
     }
     if (r.kind === K.pull && this.gitFailed) throw new ItemError('the git import of this repository failed in this run; the pull request is created after it succeeds');
+    if (this.creationBlocked) throw new ItemError(this.creationBlocked);
 
     // Create, keeping the number: fill the gap before it with placeholders.
     let max = await this.maxNumber();
@@ -535,14 +642,18 @@ class RepoImport {
   private async createPull(r: ChangeRecord, issue: Issue, pull: PullRecordRaw['pull']): Promise<number | null> {
     let created: { number: number };
     try {
-      created = await this.api<{ number: number }>('POST /repos/{owner}/{repo}/pulls', {
-        title: issue.title,
-        body: withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, false)),
-        head: pull.head.ref,
-        base: pull.base.ref,
-        draft: pull.draft ?? false,
-        maintainer_can_modify: false,
-      });
+      created = await this.createOnce(
+        () =>
+          this.api<{ number: number }>('POST /repos/{owner}/{repo}/pulls', {
+            title: issue.title,
+            body: withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, false)),
+            head: pull.head.ref,
+            base: pull.base.ref,
+            draft: pull.draft ?? false,
+            maintainer_can_modify: false,
+          }),
+        () => this.newestByMarker((m) => m?.kind === r.kind && m.id === r.id),
+      );
     } catch (err) {
       if (!isStatus(err, 422, 404)) throw err;
       this.ctx.log.info('github pull request not re-creatable as a pull request: imported as an issue', { scope: this.scope.id, number: issue.number, reason: errText(err) });
@@ -603,18 +714,24 @@ class RepoImport {
         }
         for (const c of commentBodies) {
           const id = byMarker.get(`${c.rec.kind}/${c.rec.id}`);
-          if (id !== undefined) this.ctx.idMap.set(c.rec.kind, c.rec.id, { standbyId: String(id), version: c.rec.version });
+          if (id === undefined) continue;
+          this.ctx.idMap.set(c.rec.kind, c.rec.id, { standbyId: String(id), version: c.rec.version });
+          this.withIssue.add(`${c.rec.kind}\u0000${c.rec.id}`);
         }
       }
       return viaImport;
     }
-    const created = await this.api<{ number: number }>('POST /repos/{owner}/{repo}/issues', {
-      title: issue.title,
-      body,
-      labels,
-      ...(milestone !== null ? { milestone } : {}),
-      ...(assignees.length ? { assignees } : {}),
-    });
+    const created = await this.createOnce(
+      () =>
+        this.api<{ number: number }>('POST /repos/{owner}/{repo}/issues', {
+          title: issue.title,
+          body,
+          labels,
+          ...(milestone !== null ? { milestone } : {}),
+          ...(assignees.length ? { assignees } : {}),
+        }),
+      () => this.newestByMarker((m) => m?.kind === r.kind && m.id === r.id),
+    );
     this.bump(created.number);
     if (issue.state === 'closed') await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: created.number, state: 'closed' });
     return created.number;
@@ -628,7 +745,10 @@ class RepoImport {
       this.bump(viaImport);
       return;
     }
-    const created = await this.api<{ number: number }>('POST /repos/{owner}/{repo}/issues', { title, body });
+    const created = await this.createOnce(
+      () => this.api<{ number: number }>('POST /repos/{owner}/{repo}/issues', { title, body }),
+      () => this.newestByMarker((m) => m?.placeholder === num),
+    );
     this.bump(created.number);
     await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: created.number, state: 'closed', state_reason: 'not_planned' });
   }
@@ -649,6 +769,11 @@ class RepoImport {
         this.ctx.log.warn('github standby has no issue import endpoint: issues are created through the plain API (timestamps only in the attribution line)', { scope: this.scope.id });
         return null;
       }
+      if (ambiguous(err)) {
+        // The import may be queued anyway and take the next number later: stop numbering for this
+        // run; the next run adopts it by its marker and continues.
+        this.creationBlocked = `an issue import request failed in a way that may have queued it (${errText(err)}); new issues wait for the next cycle`;
+      }
       throw err;
     }
     ep.available = true;
@@ -666,7 +791,7 @@ class RepoImport {
       }
       if (Date.now() > deadline) throw new ItemError(`the issue import ${job.id} did not finish in time; it is adopted by its marker next cycle if it completes`);
       await sleep(delay, undefined, { signal: this.ctx.signal });
-      delay = Math.min(delay * 2, 2000);
+      delay = Math.min(delay + 50, 1000);
       job = await this.api('GET /repos/{owner}/{repo}/import/issues/{id}', { id: job.id, headers: { accept: IMPORT_ACCEPT } });
     }
   }
@@ -748,7 +873,19 @@ class RepoImport {
     });
   }
 
+  /** POST an issue comment once (found by its marker after an ambiguous failure). */
+  private postIssueComment(num: number, body: string, r: ChangeRecord): Promise<{ id: number }> {
+    return this.createOnce(
+      () => this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: num, body }),
+      async () => {
+        const all = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.base, issue_number: num }, { signal: this.ctx.signal });
+        return all.notModified ? null : RepoImport.markerFind(all.data, r.kind, r.id);
+      },
+    );
+  }
+
   private async importIssueComment(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
+    if (this.withIssue.has(`${r.kind}\u0000${r.id}`)) return 'imported';
     const entry = this.ctx.idMap.get(r.kind, r.id);
     if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
     if (r.op === 'delete') {
@@ -770,7 +907,7 @@ class RepoImport {
         if (!isStatus(err, 404)) throw err;
       }
     }
-    id ??= (await this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: parent.num, body })).id;
+    id ??= (await this.postIssueComment(parent.num, body, r)).id;
     this.ctx.idMap.set(r.kind, r.id, { standbyId: String(id), version: r.version });
     return 'imported';
   }
@@ -814,11 +951,16 @@ class RepoImport {
     }
     if (!standbyId) {
       if (!parent.asIssue) {
-        const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: parent.num, body, event: 'COMMENT' });
+        const created = await this.createOnce(
+          () => this.api<{ id: number }>('POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: parent.num, body, event: 'COMMENT' }),
+          async () => {
+            const all = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...this.base, pull_number: parent.num }, { signal: this.ctx.signal });
+            return all.notModified ? null : RepoImport.markerFind(all.data, r.kind, r.id);
+          },
+        );
         standbyId = `${REVIEW_PREFIX}${created.id}`;
       } else {
-        const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: parent.num, body });
-        standbyId = `${COMMENT_PREFIX}${created.id}`;
+        standbyId = `${COMMENT_PREFIX}${(await this.postIssueComment(parent.num, body, r)).id}`;
       }
     }
     this.ctx.idMap.set(r.kind, r.id, { standbyId, version: r.version });
@@ -870,7 +1012,13 @@ class RepoImport {
               ? { body, commit_id: c.original_commit_id, path: c.path, line: c.original_line, side: c.side ?? 'RIGHT', ...(c.original_start_line ? { start_line: c.original_start_line, start_side: c.start_side ?? c.side ?? 'RIGHT' } : {}) }
               : { body, commit_id: c.original_commit_id ?? c.commit_id, path: c.path, subject_type: 'file' };
       try {
-        const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/pulls/{pull_number}/comments', { pull_number: parent.num, ...params });
+        const created = await this.createOnce(
+          () => this.api<{ id: number }>('POST /repos/{owner}/{repo}/pulls/{pull_number}/comments', { pull_number: parent.num, ...params }),
+          async () => {
+            const all = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', { ...this.base, pull_number: parent.num }, { signal: this.ctx.signal });
+            return all.notModified ? null : RepoImport.markerFind(all.data, r.kind, r.id);
+          },
+        );
         standbyId = `${REVIEW_COMMENT_PREFIX}${created.id}`;
       } catch (err) {
         if (!isStatus(err, 422, 404)) throw err;
@@ -878,8 +1026,7 @@ class RepoImport {
       }
     }
     if (!standbyId) {
-      const created = await this.api<{ id: number }>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { issue_number: parent.num, body: fallbackBody });
-      standbyId = `${COMMENT_PREFIX}${created.id}`;
+      standbyId = `${COMMENT_PREFIX}${(await this.postIssueComment(parent.num, fallbackBody, r)).id}`;
     }
     this.ctx.idMap.set(r.kind, r.id, { standbyId, version: r.version });
     return 'imported';
@@ -934,11 +1081,15 @@ class RepoImport {
       }
     }
     if (!saved) {
+      const find = async (): Promise<unknown> => {
+        const all = await listAll<unknown>(this.client, 'GET /repos/{owner}/{repo}/releases', this.base, { signal: this.ctx.signal });
+        return all.notModified ? null : (all.data.map((x) => Release.parse(x)).find((x) => x.tag_name === rel.tag_name) ?? null);
+      };
       try {
-        saved = Release.parse(await this.api('POST /repos/{owner}/{repo}/releases', { ...body, ...(rel.target_commitish ? { target_commitish: rel.target_commitish } : {}) }));
+        saved = Release.parse(await this.createOnce<unknown>(() => this.api('POST /repos/{owner}/{repo}/releases', { ...body, ...(rel.target_commitish ? { target_commitish: rel.target_commitish } : {}) }), find));
       } catch (err) {
         if (!isStatus(err, 422) || !rel.target_commitish) throw err;
-        saved = Release.parse(await this.api('POST /repos/{owner}/{repo}/releases', body));
+        saved = Release.parse(await this.createOnce<unknown>(() => this.api('POST /repos/{owner}/{repo}/releases', body), find));
       }
     }
     this.standbyReleases.set(String(saved.id), saved);
@@ -987,28 +1138,41 @@ class RepoImport {
     return 'imported';
   }
 
-  /** Stream a stored blob to the release's upload URL; retried with a fresh stream (never replayed by the plugins). */
+  /**
+   * Stream a stored blob to the release's upload URL, each attempt with a fresh stream (the plugins
+   * never replay it); after an ambiguous failure the release is checked for the asset first.
+   */
   private async upload(rel: Release, a: Asset, sha256: string, size: number): Promise<number> {
     if (!rel.upload_url) throw new ItemError(`standby release ${rel.id} has no upload_url`);
-    for (let attempt = 1; ; attempt++) {
-      const body = await this.ctx.getBlob(sha256);
-      try {
-        const res = await this.client.octokit.request({
-          method: 'POST',
-          url: rel.upload_url,
-          name: a.name,
-          ...(a.label ? { label: a.label } : {}),
-          data: body,
-          headers: { 'content-type': a.content_type || 'application/octet-stream', 'content-length': size },
-          request: { signal: this.ctx.signal, retries: 0, norestoreNoReplay: true },
-        });
-        return (res.data as { id: number }).id;
-      } catch (err) {
-        body.destroy();
-        if (attempt >= 4 || this.ctx.signal.aborted || !isStatus(err, 403, 429, 500, 502, 503, 504)) throw err;
-        // The client's pacer already waits out a Retry-After; back off a little on 5xx.
-        await sleep(250 * attempt * attempt, undefined, { signal: this.ctx.signal });
-      }
-    }
+    const uploadUrl = rel.upload_url;
+    const created = await this.createOnce<{ id: number }>(
+      async () => {
+        const body = await this.ctx.getBlob(sha256);
+        try {
+          const res = await this.client.octokit.request({
+            method: 'POST',
+            url: uploadUrl,
+            name: a.name,
+            ...(a.label ? { label: a.label } : {}),
+            data: body,
+            headers: { 'content-type': a.content_type || 'application/octet-stream', 'content-length': size },
+            request: { signal: this.ctx.signal, retries: 0, norestoreNoReplay: true },
+          });
+          return res.data as { id: number };
+        } finally {
+          body.destroy();
+        }
+      },
+      async () => {
+        const fresh = await this.standbyRelease(String(rel.id), true);
+        const found = fresh.assets.find((x) => x.name === a.name);
+        if (!found) return null;
+        if (found.size === size && (found.state ?? 'uploaded') === 'uploaded') return { id: found.id };
+        // A broken upload left a partial asset under the name: remove it before trying again.
+        await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}', { asset_id: found.id });
+        return null;
+      },
+    );
+    return created.id;
   }
 }

@@ -23,11 +23,17 @@ export interface GithubConnector extends Connector {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Glob with `*` and `?` (case-insensitive), matched against `name` and `org/name`. */
+/**
+ * Globs with `*` and `?` (case-insensitive, never crossing '/'): a pattern with a '/' is matched
+ * against `org/name`, one without against the repository name.
+ */
 export function globMatcher(patterns: string[] | undefined): ((org: string, name: string) => boolean) | null {
   if (!patterns?.length) return null;
-  const res = patterns.map((p) => new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i'));
-  return (org, name) => res.some((re) => re.test(name) || re.test(`${org}/${name}`));
+  const res = patterns.map((p) => ({
+    full: p.includes('/'),
+    re: new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$', 'i'),
+  }));
+  return (org, name) => res.some(({ full, re }) => re.test(full ? `${org}/${name}` : name));
 }
 
 /** Path-safe scope id of a repository: repo~<org>~<name>, lower case (GitHub names are case-insensitive). */
@@ -40,7 +46,7 @@ export function createGithubConnector(opts: GithubConnectorOptions): GithubConne
   const useImportEndpoint = opts.useImportEndpoint ?? true;
   let source: GithubClient | null = null;
   let standby: GithubClient | null = null;
-  const src = (): GithubClient => (source ??= createGithubClient({ tenant: opts.source, role: 'source', log: opts.log }));
+  const src = (): GithubClient => (source ??= createGithubClient({ tenant: opts.source, role: 'source', log: opts.log, retryBaseMs: opts.retryBaseMs }));
   const sby = (): GithubClient =>
     (standby ??= createGithubClient({
       tenant: opts.standby,
@@ -48,6 +54,7 @@ export function createGithubConnector(opts: GithubConnectorOptions): GithubConne
       log: opts.log,
       contentCreationPerMinute: opts.contentCreationPerMinute,
       contentCreationPerHour: opts.contentCreationPerHour,
+      retryBaseMs: opts.retryBaseMs,
     }));
   const endpoint: ImportEndpointState = { enabled: useImportEndpoint, available: null };
   const include = globMatcher(opts.include);

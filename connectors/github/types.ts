@@ -51,6 +51,8 @@ export interface GithubConnectorOptions {
   contentCreationPerMinute?: number;
   /** Content-creating requests per hour on the standby; default 500. */
   contentCreationPerHour?: number;
+  /** Base of the quadratic back-off of retried requests (5xx, dropped connections), ms; default 1000. */
+  retryBaseMs?: number;
   /** Full reconciliation of issues and comments (deletions by difference) at least this often; default 24 h. */
   reconcileEveryMs?: number;
   log: Logger;

@@ -101,6 +101,8 @@ export async function* readStandby(deps: VerifyDeps, scope: ScopeRef, ctx: Verif
     for (const rv of await list('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: num }, Review)) {
       const { meta } = parseHeader(rv.body);
       if (meta?.deleted || rv.state === 'PENDING') continue;
+      // GitHub wraps every review comment created on its own in an empty COMMENTED review: not an item.
+      if (!meta && !(rv.body ?? '').trim() && rv.state === 'COMMENTED') continue;
       // Reviews GitHub adds on its own (none) or people left on the standby are extra.
       yield { kind: K.review, sourceId: meta?.kind === K.review ? (meta.id ?? null) : null, standbyId: `r:${rv.id}`, normalized: normComment(rv, parentOf(num), 'pull', 'standby') };
     }
