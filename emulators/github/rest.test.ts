@@ -184,7 +184,7 @@ describe('GitHub emulator REST', () => {
     const lu = await gh.rest.issues.updateLabel({ owner, repo: 'beta', name: 'Needs-Review', new_name: 'needs review', color: '000000' });
     spec.assertResponse('patch', '/repos/{owner}/{repo}/labels/{name}', 200, lu.data);
     await gh.rest.issues.deleteLabel({ owner, repo: 'beta', name: 'needs review' });
-    const noTitle = await status(gh.request('POST /repos/{owner}/{repo}/issues', { owner, repo: 'beta' }));
+    const noTitle = await status(gh.request('POST /repos/{owner}/{repo}/issues' as string, { owner, repo: 'beta' }));
     expect(noTitle.status).toBe(422);
     spec.assertResponse('post', '/repos/{owner}/{repo}/issues', 422, noTitle.data);
     const disabled = await status(gh.rest.issues.create({ owner, repo: 'gamma', title: 'x' }));
@@ -238,7 +238,7 @@ describe('GitHub emulator REST', () => {
     const b = await gh.rest.reactions.createForIssue({ owner, repo, issue_number: 1, content: 'rocket' });
     expect(b.status).toBe(200);
     expect(b.data.id).toBe(a.data.id);
-    const bad = await status(gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/reactions', { owner, repo, issue_number: 1, content: 'thumbsup' }));
+    const bad = await status(gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/reactions' as string, { owner, repo, issue_number: 1, content: 'thumbsup' }));
     expect(bad.status).toBe(422);
     const comments = await gh.rest.issues.listComments({ owner, repo, issue_number: 15 });
     const cr = await gh.rest.reactions.createForIssueComment({ owner, repo, comment_id: comments.data[0]?.id ?? 0, content: 'heart' });

@@ -364,6 +364,8 @@ export class GithubServer {
         'ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, X-GitHub-SSO, X-GitHub-Request-Id, Deprecation, Sunset',
       vary: 'Accept, Authorization, Cookie, X-GitHub-OTP',
       server: 'GitHub.com',
+      // the emulator's clock (clients such as @octokit/auth-app correct JWT time skew from it)
+      date: new Date(this.state.now()).toUTCString(),
     };
     const auth = authenticate(this.state, req.headers.authorization, req.socket.remoteAddress ?? '127.0.0.1');
     const rateHeaders = (identity: Identity): Record<string, string> => {

@@ -109,10 +109,8 @@ export function loadOpenApi(file: string = GITHUB_SPEC_PATH): OpenApiSpec {
 
   const validateResponse = (method: string, path: string, status: number, body: unknown, contentType = 'application/json'): ErrorObject[] => {
     const schema = responseSchema(method, path, status, contentType);
-    if (schema === undefined) {
-      if (body === undefined || body === '' || body === null) return [];
-      throw new Error(`OpenAPI: ${method.toUpperCase()} ${path} ${status} declares no body, got one`);
-    }
+    // The description declares no body schema for this status: nothing to check.
+    if (schema === undefined) return [];
     const fn = validator(`res ${method} ${path} ${status} ${contentType}`, schema);
     return fn(body) ? [] : [...(fn.errors ?? [])];
   };
