@@ -4,7 +4,6 @@ import PQueue from 'p-queue';
 import type { SourceConfig } from '../config/schema.js';
 import type { Connector, ImportContext, Logger, ScopeRef } from '../model/connector.js';
 import type { DrillDocument } from '../model/proof.js';
-import type { ChangeRecord } from '../model/records.js';
 import type { Repository } from '../store/types.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import { MemoryIdMap } from './idmap.js';
@@ -12,8 +11,7 @@ import { importBatch } from './order.js';
 import { buildRunbook, type RunbookStep } from './runbook.js';
 import { compareWithStandby, type StepProgress } from './steps.js';
 
-/** Source-level documents (drills) are committed as runs of this pseudo scope. */
-export const SOURCE_SCOPE = '_source';
+import { SOURCE_SCOPE } from '../model/scopes.js';
 
 export interface DrillInput {
   repo: Repository;
@@ -138,37 +136,32 @@ async function restoreScope(input: DrillInput, scope: ScopeRef, signal: AbortSig
   const batch = importBatch([...live.values()].flatMap((m) => [...m.values()]), input.connector.kinds);
   const idMap = new MemoryIdMap();
   const workDir = join(input.cacheDir, 'drill-fresh', input.key, scope.id);
-  const byKind = new Map<string, ChangeRecord[]>();
-  for (const r of batch) {
-    const list = byKind.get(r.kind);
-    if (list) list.push(r);
-    else byKind.set(r.kind, [r]);
-  }
-  const failures: Array<{ kind: string; id: string; error: string }> = [];
-  for (const [kind, records] of byKind) {
-    let bytes = 0;
-    const ctx: ImportContext = {
-      getBlob: (sha) => input.repo.getBlob(sha),
-      idMap,
-      lastRecord: async (k, id) => live.get(k)?.get(id) ?? null,
-      workDir,
-      signal,
-      log: input.log,
-      progress: (d) => {
-        bytes += d.bytes ?? 0;
-        input.progress?.({ source: input.key, scope: scope.id, step: 'import', ...d });
-      },
-    };
-    const k0 = performance.now();
-    const result = await input.connector.importChanges(scope, records, ctx);
-    failures.push(...result.failed);
-    const e = (imported[kind] ??= { items: 0, bytes: 0, ms: 0 });
-    e.items += result.imported;
-    e.bytes += bytes;
-    e.ms += Math.round(performance.now() - k0);
-  }
-  const cmp = await compareWithStandby({ connector: input.connector, scope, live, idMap, failed: failures, getBlob: (sha) => input.repo.getBlob(sha), workDir, signal, log: input.log });
-  return { findings: cmp.findings.length + cmp.findingsTruncated, failed: failures.length, ms: Math.round(performance.now() - t) };
+  // One import of the whole scope (the connector orders across kinds, e.g. issue and pull numbers);
+  // time is attributed to a kind as it passes between the connector's per-item progress events.
+  // Progress without a kind is attributed to '*'.
+  let last = performance.now();
+  const ctx: ImportContext = {
+    getBlob: (sha) => input.repo.getBlob(sha),
+    idMap,
+    lastRecord: async (k, id) => live.get(k)?.get(id) ?? null,
+    workDir,
+    signal,
+    log: input.log,
+    progress: (d) => {
+      const now = performance.now();
+      const e = (imported[d.kind ?? '*'] ??= { items: 0, bytes: 0, ms: 0 });
+      e.items += d.items ?? 0;
+      e.bytes += d.bytes ?? 0;
+      if (d.items) {
+        e.ms += Math.round(now - last);
+        last = now;
+      }
+      input.progress?.({ source: input.key, scope: scope.id, step: 'import', ...d });
+    },
+  };
+  const result = batch.length ? await input.connector.importChanges(scope, batch, ctx) : { imported: 0, unchanged: 0, deleted: 0, failed: [] };
+  const cmp = await compareWithStandby({ connector: input.connector, scope, live, idMap, failed: result.failed, getBlob: (sha) => input.repo.getBlob(sha), workDir, signal, log: input.log });
+  return { findings: cmp.findings.length + cmp.findingsTruncated, failed: result.failed.length, ms: Math.round(performance.now() - t) };
 }
 
 async function commitDrill(repo: Repository, key: string, document: DrillDocument): Promise<void> {

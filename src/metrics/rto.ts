@@ -1,6 +1,7 @@
 import type { DrillDocument } from '../model/proof.js';
 import type { Service } from '../model/kinds.js';
 import type { ChangeRecord } from '../model/records.js';
+import { SOURCE_SCOPE } from '../model/scopes.js';
 import type { Repository, RunManifest } from '../store/types.js';
 import { DEFAULT_QUOTAS, costOf, quotaTimeMs, type QuotaLimit, type QuotaModel } from './quota.js';
 import { importPerKindOf, ms, readDrill, runMs, scopeRuns, sourceScopes } from './runs.js';
@@ -126,6 +127,8 @@ async function computeSourceRto(repo: Repository, src: MetricsSource, opts: Comp
   const scopes = await sourceScopes(repo, storageKey(src));
   const runsByScope = new Map<string, RunManifest[]>();
   for (const s of scopes) runsByScope.set(s, await scopeRuns(repo, storageKey(src), s, now));
+  // Drills are committed under the source-level pseudo scope (engine/drill.ts SOURCE_SCOPE).
+  runsByScope.set(SOURCE_SCOPE, await scopeRuns(repo, storageKey(src), SOURCE_SCOPE, now));
 
   // Drills of the source, newest last.
   const drills: Array<{ m: RunManifest; doc: DrillDocument }> = [];

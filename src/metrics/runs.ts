@@ -1,3 +1,4 @@
+import { isDataScope } from '../model/scopes.js';
 import type { ImportFailure } from '../model/connector.js';
 import { DrillDocument, VerifyProof } from '../model/proof.js';
 import type { Repository, RunManifest } from '../store/types.js';
@@ -25,8 +26,7 @@ export function byCommit(a: RunManifest, b: RunManifest): number {
 export async function sourceScopes(repo: Repository, source: string, configured?: readonly string[]): Promise<string[]> {
   if (configured) return [...new Set(configured)].sort();
   const all = await repo.listScopes(source);
-  // Scopes starting with '_' hold source-level documents (drills), not data.
-  return [...new Set(all.filter((s) => s.source === source && !s.scope.startsWith('_')).map((s) => s.scope))].sort();
+  return [...new Set(all.filter((s) => s.source === source && isDataScope(s.scope)).map((s) => s.scope))].sort();
 }
 
 /** Total findings a verify manifest announces (summary or stats), or null when it says nothing. */

@@ -63,7 +63,8 @@ export interface ImportContext extends Pick<BlobStore, 'getBlob'> {
   workDir: string;
   signal: AbortSignal;
   log: Logger;
-  progress(delta: { items?: number; bytes?: number }): void;
+  /** Progress counters; `kind` names the kind of the item just finished (timed per kind by drills). */
+  progress(delta: { items?: number; bytes?: number; kind?: string }): void;
 }
 
 export interface ImportResult {
