@@ -13,6 +13,7 @@ import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobRef } from '../../src/model/records.js';
 
 export class GitError extends Error {
@@ -89,6 +90,26 @@ export function runGit(args: string[], opts: GitRunOptions = {}): Promise<{ stdo
   });
 }
 
+const TRANSIENT = /returned error: (5\d\d|429)|RPC failed|early EOF|unexpected disconnect|Connection reset|Connection refused|timed out|transfer closed|remote end hung up|Empty reply|expected flush/i;
+
+/** True when a failed git network command is worth repeating (5xx, 429, connection trouble). */
+export function isTransientGitError(err: unknown): boolean {
+  return err instanceof GitError && !ABSENT.test(err.stderr) && TRANSIENT.test(err.stderr);
+}
+
+/** Network git commands (fetch, ls-remote, push): idempotent, retried on transient failures. */
+export async function runGitNet(args: string[], opts: GitRunOptions & { attempts?: number; baseMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  const attempts = opts.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runGit(args, opts);
+    } catch (err) {
+      if (attempt >= attempts || opts.signal?.aborted || !isTransientGitError(err)) throw err;
+      await sleep((opts.baseMs ?? 200) * attempt * attempt, undefined, opts.signal ? { signal: opts.signal } : undefined);
+    }
+  }
+}
+
 /** Refs map: full ref name -> object id. */
 export type RefsMap = Record<string, string>;
 
@@ -148,13 +169,13 @@ export function isAbsentRemote(err: unknown): boolean {
 
 /** Fetch every ref of `url` into the bare cache as a mirror (refs/pull/* included), pruning deleted refs. */
 export async function fetchMirror(dir: string, url: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
-  await runGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', url, '+refs/*:refs/*'], { cwd: dir, env, signal });
+  await runGitNet(['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', url, '+refs/*:refs/*'], { cwd: dir, env, signal });
 }
 
 /** The refs of a remote (null when the remote repository does not exist). */
 export async function lsRemote(url: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<RefsMap | null> {
   try {
-    const { stdout } = await runGit(['ls-remote', url], { env, signal });
+    const { stdout } = await runGitNet(['ls-remote', url], { env, signal });
     return parseRefLines(stdout);
   } catch (err) {
     if (isAbsentRemote(err)) return null;
@@ -349,5 +370,5 @@ export function standbyRefs(source: RefsMap): RefsMap {
  * pruning standby refs the source no longer has. Returns the refs the push reported as rejected.
  */
 export async function pushAll(dir: string, url: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
-  await runGit(['push', '--porcelain', '--quiet', '--prune', url, '+refs/*:refs/*', '^refs/pull/*'], { cwd: dir, env, signal });
+  await runGitNet(['push', '--porcelain', '--quiet', '--prune', url, '+refs/*:refs/*', '^refs/pull/*'], { cwd: dir, env, signal });
 }

@@ -41,6 +41,14 @@ export interface ImportDeps {
 
 type Json = Record<string, unknown>;
 
+interface ImportJob {
+  id: number;
+  status: string;
+  created_at?: string;
+  issue_url?: string;
+  errors?: unknown;
+}
+
 class ItemError extends Error {}
 
 function errText(err: unknown): string {
@@ -92,6 +100,8 @@ class RepoImport {
   private releaseIndex: Map<string, Release> | null = null;
   private readonly standbyReleases = new Map<string, Release>();
   private warnedNumbers = false;
+  /** Issue import jobs started by this run. */
+  private readonly knownJobs = new Set<number>();
   /** Comments created together with their issue through the import endpoint in this run. */
   private readonly withIssue = new Set<string>();
 
@@ -760,40 +770,63 @@ class RepoImport {
   private async importEndpoint(payload: Json): Promise<number | null> {
     const ep = this.deps.endpoint;
     if (!ep.enabled || ep.available === false) return null;
-    let job: { id: number; status: string; url?: string };
-    try {
-      job = await this.api('POST /repos/{owner}/{repo}/import/issues', { ...payload, headers: { accept: IMPORT_ACCEPT } });
-    } catch (err) {
-      if (isStatus(err, 404, 415)) {
-        ep.available = false;
-        this.ctx.log.warn('github standby has no issue import endpoint: issues are created through the plain API (timestamps only in the attribution line)', { scope: this.scope.id });
-        return null;
+    let job: ImportJob | null = null;
+    for (let attempt = 1; !job; attempt++) {
+      const before = this.client.serverNow().getTime();
+      try {
+        job = await this.api<ImportJob>('POST /repos/{owner}/{repo}/import/issues', { ...payload, headers: { accept: IMPORT_ACCEPT } });
+      } catch (err) {
+        if (isStatus(err, 404, 415)) {
+          ep.available = false;
+          this.ctx.log.warn('github standby has no issue import endpoint: issues are created through the plain API (timestamps only in the attribution line)', { scope: this.scope.id });
+          return null;
+        }
+        if (rateLimited(err) && attempt < 5) continue; // refused, nothing queued; the pacer waits
+        if (!ambiguous(err) || attempt >= 5) throw err;
+        // The job may be queued although the answer was lost: look for a job we did not start.
+        const queued = await this.findQueuedImport(before);
+        if (queued === undefined) {
+          // Cannot tell: stop numbering for this run; the next run adopts the issue by its marker.
+          this.creationBlocked = `an issue import request failed in a way that may have queued it (${errText(err)}); new issues wait for the next cycle`;
+          throw err;
+        }
+        job = queued;
       }
-      if (ambiguous(err)) {
-        // The import may be queued anyway and take the next number later: stop numbering for this
-        // run; the next run adopts it by its marker and continues.
-        this.creationBlocked = `an issue import request failed in a way that may have queued it (${errText(err)}); new issues wait for the next cycle`;
-      }
-      throw err;
     }
+    this.knownJobs.add(job.id);
     ep.available = true;
     const deadline = Date.now() + (this.deps.importTimeoutMs ?? 10 * 60_000);
     let delay = 50;
     for (;;) {
       if (job.status === 'imported') {
-        const url = (job as { issue_url?: string }).issue_url;
+        const url = job.issue_url;
         if (!url) throw new ItemError('the issue import finished without an issue_url');
         return numberFromUrl(url);
       }
       if (job.status === 'failed') {
-        const errors = (job as { errors?: unknown }).errors;
-        throw new ItemError(`the issue import failed: ${JSON.stringify(errors ?? []).slice(0, 300)}`);
+        throw new ItemError(`the issue import failed: ${JSON.stringify(job.errors ?? []).slice(0, 300)}`);
       }
       if (Date.now() > deadline) throw new ItemError(`the issue import ${job.id} did not finish in time; it is adopted by its marker next cycle if it completes`);
       await sleep(delay, undefined, { signal: this.ctx.signal });
       delay = Math.min(delay + 50, 1000);
-      job = await this.api('GET /repos/{owner}/{repo}/import/issues/{id}', { id: job.id, headers: { accept: IMPORT_ACCEPT } });
+      job = await this.api<ImportJob>('GET /repos/{owner}/{repo}/import/issues/{id}', { id: job.id, headers: { accept: IMPORT_ACCEPT } });
     }
+  }
+
+  /**
+   * An import job created at or after `sinceMs` that this run did not start (null: none; undefined:
+   * the standby cannot list import jobs).
+   */
+  private async findQueuedImport(sinceMs: number): Promise<ImportJob | null | undefined> {
+    let jobs: ImportJob[];
+    try {
+      jobs = await this.api<ImportJob[]>('GET /repos/{owner}/{repo}/import/issues', { since: new Date(sinceMs - 60_000).toISOString(), headers: { accept: IMPORT_ACCEPT } });
+    } catch (err) {
+      if (isStatus(err, 404, 415)) return undefined;
+      throw err;
+    }
+    const mine = jobs.filter((j) => !this.knownJobs.has(j.id) && (!j.created_at || Date.parse(j.created_at) >= sinceMs - 5_000)).sort((a, b) => b.id - a.id);
+    return mine[0] ?? null;
   }
 
   // ---------------------------------------------------------------- comments, reviews, review comments

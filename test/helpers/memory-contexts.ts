@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Connector, ExportContext, IdMap, ImportContext, ImportResult, Logger, ScopeRef, StandbyItem, VerifyContext } from '../../src/model/connector.js';
+import type { Connector, ExportContext, IdMap, ImportContext, ImportFailure, ImportResult, Logger, ScopeRef, StandbyItem, VerifyContext } from '../../src/model/connector.js';
 import type { BlobRef, ChangeRecord, ChangeRecordInput, Cursor, IdMapEntry } from '../../src/model/records.js';
 
 export const quietLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -60,6 +60,8 @@ export class MemoryScopeStore {
   cursor: Cursor | null = null;
   idMap = new MapIdMap();
   importedSeq = 0;
+  /** Failures of the last import: retried by the next one, as the engine does. */
+  failed: ImportFailure[] = [];
   private seq = 0;
 
   async putBlob(body: Readable | Buffer, mediaType?: string): Promise<BlobRef> {
@@ -119,6 +121,11 @@ export class MemoryScopeStore {
   pendingImport(connector: Connector): ChangeRecord[] {
     const latest = new Map<string, ChangeRecord>();
     for (const r of this.records) if (r.seq > this.importedSeq) latest.set(`${r.kind}\u0000${r.id}`, r);
+    const live = this.live();
+    for (const f of this.failed) {
+      const r = live.get(f.kind)?.get(f.id);
+      if (r && !latest.has(`${r.kind}\u0000${r.id}`)) latest.set(`${r.kind}\u0000${r.id}`, r);
+    }
     const rank = new Map(connector.kinds.map((k, i) => [k.kind, i]));
     return [...latest.values()].sort((a, b) => (rank.get(a.kind) ?? 99) - (rank.get(b.kind) ?? 99) || a.seq - b.seq);
   }
@@ -154,6 +161,7 @@ export async function runImport(connector: Connector, scope: ScopeRef, store: Me
   const idMap = store.idMap.clone();
   const result = batch.length ? await connector.importChanges(scope, batch, store.importContext(workDir, log, idMap)) : { imported: 0, unchanged: 0, deleted: 0, failed: [] };
   store.idMap = idMap;
+  store.failed = result.failed;
   store.importedSeq = store.records.length ? store.records[store.records.length - 1]!.seq : 0;
   return result;
 }
