@@ -73,6 +73,7 @@ export class Pacer {
     private readonly windows: Array<{ ms: number; max: number }>,
     private readonly serial: boolean,
     private readonly now: () => number = Date.now,
+    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
   ) {}
 
   /** No request of this budget before `untilMs`. */
@@ -106,7 +107,7 @@ export class Pacer {
           if (inWindow.length >= w.max) wait = Math.max(wait, inWindow[inWindow.length - w.max]! + w.ms - t + 1);
         }
         if (wait <= 0) break;
-        await sleep(wait, undefined, signal ? { signal } : undefined);
+        await this.wait(wait, signal);
       }
       if (this.windows.length) this.sent.push(this.now());
     } catch (err) {
@@ -261,7 +262,8 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
           writes.block(until);
         }
       }
-      if (res.status === 403 || res.status === 429) {
+      if (res.status === 429 || (res.status === 403 && (header(res.headers, 'retry-after') !== null || remaining === '0'))) {
+        stats.throttled++;
         const ra = Number(header(res.headers, 'retry-after'));
         if (ra > 0) pacer.block(Date.now() + ra * 1000);
       }
@@ -273,7 +275,6 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
 
   const passthroughGroup = { key: () => ({ schedule: (_opts: unknown, fn: (...a: unknown[]) => unknown, ...args: unknown[]) => fn(...args) }) };
   const onLimit = (kind: string) => (retryAfter: number, options: { method?: string; url?: string; request?: object }, _octokit: unknown, retryCount: number) => {
-    stats.throttled++;
     // Streamed bodies cannot be replayed by the plugin: their caller retries with a fresh stream.
     const noReplay = (options.request as { norestoreNoReplay?: boolean } | undefined)?.norestoreNoReplay === true;
     const want = retryCount < maxRetries && retryAfter <= maxWait && !noReplay;
