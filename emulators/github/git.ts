@@ -106,20 +106,33 @@ export class GitHost {
    */
   async initBare(dir: string, head: string): Promise<void> {
     for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) await mkdir(join(dir, sub), { recursive: true });
-    await writeFile(join(dir, 'HEAD'), `ref: refs/heads/${head}\n`);
-    await writeFile(join(dir, 'config'), `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n`);
-    await this.writeServerConfig(dir);
+    await Promise.all([writeFile(join(dir, 'HEAD'), `ref: refs/heads/${head}\n`), writeFile(join(dir, 'config'), this.serverConfig())]);
   }
 
-  /** Server-side settings every hosted repository carries. */
-  async writeServerConfig(dir: string): Promise<void> {
-    const cfgPath = join(dir, 'config');
-    const cfg = await readFile(cfgPath, 'utf8');
-    if (cfg.includes('hideRefs')) return;
-    await writeFile(
-      cfgPath,
-      `${cfg}[http]\n\treceivepack = true\n\tuploadpack = true\n[receive]\n\thideRefs = refs/pull\n\tdenyNonFastForwards = false\n[core]\n\thooksPath = ${this.hooksDir}\n[uploadpack]\n\tallowFilter = true\n`,
-    );
+  /**
+   * A bare repository that borrows its objects from another through `objects/info/alternates`
+   * (as GitHub's fork networks share objects), with the given refs packed: a handful of small
+   * files per repository, so a large seeded org is quick to create.
+   */
+  async initShared(dir: string, head: string, objectsDir: string, refs: [string, string][]): Promise<void> {
+    for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) await mkdir(join(dir, sub), { recursive: true });
+    const packed = ['# pack-refs with: peeled fully-peeled sorted ', ...[...refs].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([r, sha]) => `${sha} ${r}`), ''].join('\n');
+    await Promise.all([
+      writeFile(join(dir, 'HEAD'), `ref: refs/heads/${head}\n`),
+      writeFile(join(dir, 'config'), this.serverConfig()),
+      writeFile(join(dir, 'objects/info/alternates'), `${objectsDir}\n`),
+      writeFile(join(dir, 'packed-refs'), packed),
+    ]);
+  }
+
+  /** The config every hosted repository carries. */
+  serverConfig(): string {
+    return [
+      '[core]', '\trepositoryformatversion = 0', '\tfilemode = true', '\tbare = true', `\thooksPath = ${this.hooksDir}`,
+      '[http]', '\treceivepack = true', '\tuploadpack = true',
+      '[receive]', '\thideRefs = refs/pull', '\tdenyNonFastForwards = false',
+      '[uploadpack]', '\tallowFilter = true', '',
+    ].join('\n');
   }
 
   async removeRepo(dir: string): Promise<void> {

@@ -49,6 +49,21 @@ describe('GitHub emulator REST', () => {
     expect(branches.data.map((b) => b.name)).toEqual(['experiment', 'feature/login', 'main']);
     const rl = await gh.rest.rateLimit.get();
     spec.assertResponse('get', '/rate_limit', 200, rl.data);
+    const made = await gh.rest.repos.createInOrg({ org: owner, name: 'made-here', private: true, auto_init: true, description: 'new' });
+    spec.assertResponse('post', '/orgs/{org}/repos', 201, made.data);
+    expect(made.data.default_branch).toBe('main');
+    const labels = await gh.rest.issues.listLabelsForRepo({ owner, repo: 'made-here' });
+    expect(labels.data.filter((l) => l.default).map((l) => l.name)).toContain('good first issue');
+    const dupRepo = await status(gh.rest.repos.createInOrg({ org: owner, name: 'made-here' }));
+    expect(dupRepo.status).toBe(422);
+    spec.assertResponse('post', '/orgs/{org}/repos', 422, dupRepo.data);
+    const upd = await gh.rest.repos.update({ owner, repo: 'made-here', description: 'changed', has_wiki: false });
+    spec.assertResponse('patch', '/repos/{owner}/{repo}', 200, upd.data);
+    expect(upd.data).toMatchObject({ description: 'changed', has_wiki: false });
+    const main = (await gh.rest.repos.listBranches({ owner, repo: 'made-here' })).data[0]?.commit.sha ?? '';
+    const ref = await gh.rest.git.createRef({ owner, repo: 'made-here', ref: 'refs/heads/second', sha: main });
+    spec.assertResponse('post', '/repos/{owner}/{repo}/git/refs', 201, ref.data);
+    expect((await status(gh.rest.git.createRef({ owner, repo: 'made-here', ref: 'refs/heads/second', sha: main }))).status).toBe(422);
   });
 
   it('pages the issues list with Link headers, includes pull requests, shares one number sequence', async () => {

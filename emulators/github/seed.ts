@@ -14,8 +14,7 @@
  *
  * String form: `small`, `small:seed=7`, `large:repos=200,issues=5000,seed=3`.
  */
-import { cp, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { seededRandom } from './faults.js';
 import { FastImport, type GitIdent } from './git.js';
 import { identOf, type RepoOps } from './ops.js';
@@ -376,11 +375,16 @@ async function seedLarge(ops: RepoOps, org: string, admin: string, seed: number,
   const headSha = marks.get(f1) as string;
   const baseSha = marks.get(c2) as string;
 
+  const disk: (() => Promise<void>)[] = [];
+  const templateObjects = join(templateDir, 'objects');
+  const baseRefs: [string, string][] = [
+    ...[...templateRefs.branches].map(([b, sha]): [string, string] => [`refs/heads/${b}`, sha]),
+    ...[...templateRefs.tags].map(([t, sha]): [string, string] => [`refs/tags/${t}`, sha]),
+  ];
   for (let r = 0; r < nRepos; r++) {
     const name = `repo-${String(r + 1).padStart(4, '0')}`;
     clock += rnd.int(1, 60) * MIN;
     const repo = st.createRepo(org, name, { description: `Repository ${r + 1}`, private: true, createdAt: clock, hasWiki: false });
-    await cp(templateDir, ops.dir(repo), { recursive: true });
     repo.git = { branches: new Map(templateRefs.branches), tags: new Map(templateRefs.tags), tagCommits: new Map(templateRefs.tagCommits), head: templateRefs.head };
     repo.pushedAt = clock;
     repo.sizeKb = 1;
@@ -389,7 +393,7 @@ async function seedLarge(ops: RepoOps, org: string, admin: string, seed: number,
     const labelIds = [...repo.labels.values()].map((l) => l.id);
     const count = Math.min(perRepo, remaining);
     remaining -= count;
-    const pullRefs: [string, string][] = [];
+    const refs = [...baseRefs];
     for (let n = 1; n <= count; n++) {
       clock += rnd.int(1, 30) * MIN;
       const isPr = n <= prsPer;
@@ -402,26 +406,19 @@ async function seedLarge(ops: RepoOps, org: string, admin: string, seed: number,
         milestone: rnd.chance(0.2) ? ms.number : null,
       });
       if (isPr) {
-        const id = st.nextId('pull');
-        issue.pr = {
-          id, nodeId: nodeId('pull', id), head: { ref: 'feature', sha: headSha }, base: { ref: 'main', sha: baseSha }, draft: false, merged: false,
-          mergedAt: null, mergedBy: null, mergeCommitSha: null, maintainerCanModify: false, commits: 1, additions: 1, deletions: 0, changedFiles: 1,
-        };
-        pullRefs.push([`refs/pull/${issue.number}/head`, headSha]);
+        seedPullPart(st, issue, { head: ['feature', headSha], base: ['main', baseSha], commits: 1, additions: 1, deletions: 0, changedFiles: 1 });
+        refs.push([`refs/pull/${issue.number}/head`, headSha]);
       }
       for (let c = 0; c < commentsPer; c++) st.addComment(repo, issue, rnd.pick(people), rnd.sentence(), (clock += rnd.int(1, 20) * MIN));
       if (!isPr && rnd.chance(0.4)) st.setIssueState(repo, issue, 'closed', rnd.pick(people), 'completed', (clock += MIN));
     }
-    // loose refs for refs/pull/N/head: plain files, no process per repository
-    for (const [ref, sha] of pullRefs) {
-      const file = join(ops.dir(repo), ref);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, `${sha}\n`);
-    }
+    disk.push(() => ops.git.initShared(ops.dir(repo), templateRefs.head, templateObjects, refs));
     repo.updatedAt = clock;
     summary.repos.push(`${org}/${name}`);
     summary.issues += count - Math.min(prsPer, count);
     summary.pulls += Math.min(prsPer, count);
     summary.comments += repo.comments.size;
   }
+  // repositories on disk: a few small files each, written 16 at a time
+  for (let i = 0; i < disk.length; i += 16) await Promise.all(disk.slice(i, i + 16).map((f) => f()));
 }
