@@ -30,7 +30,37 @@ const D = {
   deleteRef: 'https://docs.github.com/rest/git/refs#delete-a-reference',
   installationToken: 'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app',
   app: 'https://docs.github.com/rest/apps/apps#get-the-authenticated-app',
+  installations: 'https://docs.github.com/rest/apps/apps#list-installations-for-the-authenticated-app',
+  orgInstallation: 'https://docs.github.com/rest/apps/apps#get-an-organization-installation-for-the-authenticated-app',
 };
+
+/** The "installation" object of a GitHub App. */
+function installation(req: ApiRequest, appId: number, installationId: number): Record<string, unknown> {
+  const st = req.ctx.state;
+  const app = st.apps.get(appId);
+  const inst = app?.installations.get(installationId);
+  if (!app || !inst) throw notFound(req.docs);
+  const org = st.org(inst.account);
+  return {
+    id: inst.id,
+    account: org ? R.orgAsUser(req.ctx, org) : null,
+    repository_selection: 'all',
+    access_tokens_url: `${req.ctx.api}/app/installations/${inst.id}/access_tokens`,
+    repositories_url: `${req.ctx.api}/installation/repositories`,
+    html_url: `${req.ctx.web}/organizations/${inst.account}/settings/installations/${inst.id}`,
+    app_id: app.id,
+    app_slug: app.slug,
+    target_id: org?.id ?? 0,
+    target_type: 'Organization',
+    permissions: inst.permissions,
+    events: [],
+    created_at: R.iso(org?.createdAt ?? 0),
+    updated_at: R.iso(org?.updatedAt ?? 0),
+    single_file_name: null,
+    suspended_by: null,
+    suspended_at: null,
+  };
+}
 
 function repoSortKey(sort: string): (r: Repo) => number {
   if (sort === 'updated') return (r) => r.updatedAt;
@@ -392,6 +422,26 @@ export function repoRoutes(): RouteDef[] {
           owner: org ? R.orgAsUser(req.ctx, org) : null, name: app.name, description: null, external_url: req.ctx.web, html_url: `${req.ctx.web}/apps/${app.slug}`,
           created_at: R.iso(0), updated_at: R.iso(0), permissions: {}, events: [], installations_count: app.installations.size,
         });
+      },
+    },
+    {
+      method: 'GET', path: '/app/installations', docs: D.installations, auth: 'jwt',
+      handler: (req) => {
+        const id = req.identity;
+        if (id.kind !== 'app') throw new ApiError(401, 'A JSON web token could not be decoded', req.docs);
+        const app = req.ctx.state.apps.get(id.appId);
+        const items = app ? [...app.installations.values()] : [];
+        return listResponse(req, items, (i) => installation(req, id.appId, i.id));
+      },
+    },
+    {
+      method: 'GET', path: '/orgs/{org}/installation', docs: D.orgInstallation, auth: 'jwt',
+      handler: (req) => {
+        const id = req.identity;
+        if (id.kind !== 'app') throw new ApiError(401, 'A JSON web token could not be decoded', req.docs);
+        const inst = [...(req.ctx.state.apps.get(id.appId)?.installations.values() ?? [])].find((i) => i.account.toLowerCase() === (req.params.org ?? '').toLowerCase());
+        if (!inst) throw notFound(req.docs);
+        return ok(installation(req, id.appId, inst.id));
       },
     },
     {

@@ -56,6 +56,10 @@ describe('GitHub emulator app authentication', () => {
     const asApp = new Octokit({ baseUrl: emu.baseUrl, log, authStrategy: createAppAuth, auth: { appId, privateKey: privateKeyPem } });
     const app = await asApp.request('GET /app');
     expect(app.data).toMatchObject({ id: appId, slug: 'norestore' });
+    const found = await asApp.rest.apps.getOrgInstallation({ org: owner });
+    expect(found.data).toMatchObject({ id: installationId, app_id: appId, target_type: 'Organization', account: { login: owner } });
+    const all = await asApp.rest.apps.listInstallations();
+    expect(all.data.map((i) => i.id)).toEqual([installationId]);
   });
 
   it('accepts an installation token for git over HTTP as x-access-token', async () => {
