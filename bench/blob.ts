@@ -216,6 +216,7 @@ export async function benchBlob(opts: BenchBlobOptions = {}): Promise<BenchBlobR
           peakRssMB: r.peakMB,
         };
         rows.push(row);
+        log(`${kind.padEnd(3)} write path     ${target.move !== undefined ? 'staged in the target, then moved into place' : 'hashed into a local spool file, then uploaded'}`);
         log(
           `${kind.padEnd(3)} write          ${row.writeMBps.toFixed(0).padStart(6)} MB/s  ${row.writeRatio.toFixed(2)}x sha256sum  (${r.writeS.toFixed(2)} s)\n` +
             `${kind.padEnd(3)} read+verify    ${row.readMBps.toFixed(0).padStart(6)} MB/s  ${row.readRatio.toFixed(2)}x sha256sum  (${r.readS.toFixed(2)} s)\n` +

@@ -43,6 +43,14 @@ export interface Target {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Remove an object; absent is not an error. Throws TargetError('Locked') under retention. */
   delete(key: string): Promise<void>;
+  /**
+   * Optional: give the object `from` the key `to` atomically (replacing any object at `to`) and
+   * durably, without copying its bytes (fs: rename(2) within the root, then fsync of both
+   * directories). Offered only where it is that cheap; S3 has no rename, so the s3 target leaves it
+   * out. The store stages large blobs under a temporary key and moves them into place when a target
+   * offers this, and spools them locally otherwise. Throws TargetError('NotFound') if `from` is absent.
+   */
+  move?(from: string, to: string): Promise<void>;
   close(): Promise<void>;
 }
 

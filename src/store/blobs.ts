@@ -10,13 +10,14 @@ import type { BlobRef } from '../model/records.js';
 import { writeOnce, type StoreContext } from './context.js';
 import type { DecryptError } from './crypto.js';
 import { BlobCorruptError, BlobMissingError } from './errors.js';
-import { blobKey } from './paths.js';
+import { blobKey, STAGING_PREFIX } from './paths.js';
 
 /**
  * Content-addressed blobs (docs/FORMAT.md, "Blobs"): the name is the sha256 of the plaintext, the
- * object is the plaintext (or its encryption). Streams larger than ctx.memoryLimit are hashed (and
- * encrypted) into a local spool file in one pass, then uploaded from it only if the target lacks
- * the blob, so memory stays bounded for any size.
+ * object is the plaintext (or its encryption). Streams larger than ctx.memoryLimit keep memory
+ * bounded for any size: on a target that can move objects (fs) they are hashed (and encrypted)
+ * while written once to a staging key, then moved to their blob key; elsewhere (S3) they are
+ * hashed into a local spool file, then uploaded from it only if the target lacks the blob.
  */
 
 const SPOOL_CHUNK = 1 << 20;
@@ -81,10 +82,42 @@ export async function putBlob(ctx: StoreContext, body: Readable | Buffer, mediaT
       yield toBuffer(step.value);
     }
   }
+  const source = Readable.from(rest(), { objectMode: false, highWaterMark: SPOOL_CHUNK });
+  try {
+    if (ctx.target.move !== undefined && ctx.retainUntil === null) return await putStaged(ctx, source, mediaType);
+    return await putSpooled(ctx, source, mediaType);
+  } catch (err) {
+    if (!body.destroyed) body.destroy();
+    throw err;
+  }
+}
+
+/** One pass: hash (and encrypt) while writing a staging object, then move it to its blob key. */
+async function putStaged(ctx: StoreContext, source: Readable, mediaType: string | undefined): Promise<BlobRef> {
+  const staging = `${STAGING_PREFIX}${randomBytes(16).toString('hex')}`;
+  const tap = new HashTap();
+  const stages: Array<Readable | Transform> = [source, tap];
+  if (ctx.crypto !== null) stages.push(ctx.crypto.encryptStream());
+  // pipeline destroys every stage (so put sees the error) if the source fails
+  const body = pipelineCb(stages as unknown as [Readable, Transform], () => undefined) as unknown as Readable;
+  try {
+    await ctx.target.put(staging, body);
+    const sha256 = tap.hash.digest('hex');
+    const key = blobKey(sha256);
+    if ((await ctx.target.stat(key)) !== null) await ctx.target.delete(staging);
+    else await ctx.target.move!(staging, key);
+    return makeRef(sha256, tap.bytes, mediaType);
+  } catch (err) {
+    await ctx.target.delete(staging).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Hash (and encrypt) into a local spool file, then upload it if the blob is new. */
+async function putSpooled(ctx: StoreContext, source: Readable, mediaType: string | undefined): Promise<BlobRef> {
   const spool = path.join(ctx.spoolDir, `norestore-spool-${process.pid}-${randomBytes(8).toString('hex')}`);
   try {
     const tap = new HashTap();
-    const source = Readable.from(rest(), { objectMode: false, highWaterMark: SPOOL_CHUNK });
     const sink = createWriteStream(spool, { mode: 0o600, flags: 'wx', highWaterMark: SPOOL_CHUNK });
     if (ctx.crypto === null) await pipeline(source, tap, sink);
     else await pipeline(source, tap, ctx.crypto.encryptStream(), sink);
@@ -96,9 +129,6 @@ export async function putBlob(ctx: StoreContext, body: Readable | Buffer, mediaT
       await ctx.target.put(key, createReadStream(spool, { highWaterMark: SPOOL_CHUNK }), writeOnce(ctx, size));
     }
     return ref;
-  } catch (err) {
-    if (!body.destroyed) body.destroy();
-    throw err;
   } finally {
     await unlink(spool).catch(() => undefined);
   }

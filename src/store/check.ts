@@ -5,7 +5,7 @@ import { BlobCorruptError, BlobMissingError, CorruptObjectError } from './errors
 import { readSegment } from './journal.js';
 import type { LeaseManager } from './lease.js';
 import { getJson } from './objects.js';
-import { blobKey, BLOBS_PREFIX, CONFIG_KEY, KEYCHECK_KEY, LOCKS_PREFIX, META_PREFIX, parseBlobKey, parseRunKey, RUNS_PREFIX } from './paths.js';
+import { blobKey, BLOBS_PREFIX, CONFIG_KEY, KEYCHECK_KEY, LOCKS_PREFIX, META_PREFIX, parseBlobKey, parseRunKey, RUNS_PREFIX, STAGING_PREFIX } from './paths.js';
 import type { ManifestReader } from './runs.js';
 import type { CheckFinding, CheckReport, RunManifest } from './types.js';
 
@@ -61,6 +61,8 @@ export async function runCheck(ctx: StoreContext, deps: CheckDeps): Promise<Chec
       else manifestKeys.push(o.key);
     } else if (o.key.startsWith(META_PREFIX)) {
       metaKeys.push(o.key);
+    } else if (o.key.startsWith(STAGING_PREFIX)) {
+      warn('orphan-object', o.key, `${o.key} is the staging object of an interrupted blob write; it is never read and can be deleted`);
     } else if (!o.key.startsWith(LOCKS_PREFIX)) {
       warn('orphan-object', o.key, `${o.key} is not part of the repository format; it is ignored`);
     }

@@ -14,6 +14,8 @@ export interface MemoryTargetOptions {
   location?: string;
   /** Accept put({ retainUntil }) and refuse deleting a retained object (default false). */
   objectLock?: boolean;
+  /** Offer move() (default true), like the fs target; false behaves like S3. */
+  move?: boolean;
   /** Test hook: called before each put commits; throw to make the put fail (nothing is stored). */
   beforePut?: (key: string) => void | Promise<void>;
 }
@@ -38,7 +40,17 @@ export class MemoryTarget implements Target {
     this.location = opts.location ?? `memory:${++counter}`;
     this.capabilities = { conditionalCreate: opts.conditionalCreate ?? true, objectLock: opts.objectLock ?? false };
     this.beforePut = opts.beforePut;
+    if (opts.move === false) this.move = undefined;
   }
+
+  move: ((from: string, to: string) => Promise<void>) | undefined = async (from: string, to: string): Promise<void> => {
+    assertKey(from, `${this.location}: move`);
+    assertKey(to, `${this.location}: move`);
+    const o = this.objects.get(from);
+    if (o === undefined) throw new TargetError('NotFound', `${this.location}: move ${JSON.stringify(from)}: no such object`);
+    this.objects.set(to, { bytes: o.bytes, modified: new Date() });
+    this.objects.delete(from);
+  };
 
   async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
     try {

@@ -10,6 +10,8 @@ export const BLOBS_PREFIX = 'blobs/';
 export const RUNS_PREFIX = 'runs/';
 export const LOCKS_PREFIX = 'locks/';
 export const META_PREFIX = 'meta/';
+/** Staging objects of blobs being written (targets that can move); never referenced. */
+export const STAGING_PREFIX = 'tmp/';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const RUN_NUMBER_DIGITS = 10;
