@@ -4,6 +4,7 @@ import { directionOf, storageSourceKey } from '../engine/direction.js';
 import { silentLogger } from '../engine/log.js';
 import type { ReportSource } from '../report/data.js';
 import type { Repository } from '../store/types.js';
+import { selectSources } from './cycle.js';
 
 /**
  * The sources as the metrics and the report need them: the kinds each connector declares, the
@@ -11,8 +12,8 @@ import type { Repository } from '../store/types.js';
  */
 export async function reportSources(config: Config, repo: Repository, names?: string[]): Promise<ReportSource[]> {
   const out: ReportSource[] = [];
-  for (const src of config.sources) {
-    if (names?.length && !names.includes(src.name)) continue;
+  // Unknown names are bad input (exit 2), not an empty report that says everything is fine.
+  for (const src of selectSources(config, names)) {
     const connector = await connectorForSource(src, silentLogger);
     try {
       out.push({
