@@ -3,7 +3,6 @@ import { encryptionKeyBytes, type Config, type StorageConfig } from '../config/s
 import type { Repository } from '../store/types.js';
 import { openRepository, initRepository } from '../store/repository.js';
 import { createFsTarget } from '../../targets/fs/index.js';
-import { openS3Target } from '../../targets/s3/index.js';
 import type { Target } from '../../targets/types.js';
 import { EXIT, type Output } from './output.js';
 
@@ -29,6 +28,8 @@ export async function loadConfigOrFail(file: string | undefined): Promise<{ conf
 
 export async function createTarget(storage: StorageConfig): Promise<Target> {
   if (storage.type === 'fs') return createFsTarget({ path: storage.path });
+  // Loaded only when used: the AWS SDK costs every command (status, report ...) a second or more at start.
+  const { openS3Target } = await import('../../targets/s3/index.js');
   // Probed before use: capabilities (conditional create, object lock) are what the server really does.
   return openS3Target({
     bucket: storage.bucket,
