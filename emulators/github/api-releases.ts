@@ -5,7 +5,7 @@
  */
 import { reactionRoutes } from './api-issues.js';
 import {
-  ApiError, actor, bodyObject, created, field, intParam, listResponse, noContent, notFound, ok, repoFor, required, validationFailed,
+  ApiError, actor, bodyObject, created, field, intParam, listResponse, noContent, notFound, ok, permissionsFor, repoFor, required, validationFailed,
   type ApiRequest, type RouteDef,
 } from './http.js';
 import { sanitizeAssetName } from './ops.js';
@@ -30,15 +30,10 @@ const D = {
   deleteReaction: 'https://docs.github.com/rest/reactions/reactions#delete-a-release-reaction',
 };
 
+/** Draft releases are visible only to users with push access, as on GitHub. */
 function visibleReleases(req: ApiRequest, repo: Repo): Release[] {
-  const canPush = req.identity.kind !== 'anonymous' && (() => {
-    try {
-      repoFor(req, 'contents', true);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const id = req.identity;
+  const canPush = id.kind === 'installation' ? id.permissions.contents === 'write' && permissionsFor(req, repo).pull : permissionsFor(req, repo).push;
   return [...repo.releases.values()].filter((r) => !r.draft || canPush);
 }
 
