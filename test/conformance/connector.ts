@@ -54,7 +54,8 @@ async function collect(repo: Repository, source: string, scope: string, afterSeq
 const key = (k: ItemKey): string => `${k.kind}:${k.id}`;
 
 export function runConnectorSuite(name: string, make: () => Promise<ConnectorFixture>): void {
-  describe(`connector conformance: ${name}`, () => {
+  // Each step drives real emulators through the real SDKs; on a loaded 2-core machine that takes a while.
+  describe(`connector conformance: ${name}`, { timeout: 240_000 }, () => {
     let fx: ConnectorFixture;
     let repo: Repository;
     let dir: string;
