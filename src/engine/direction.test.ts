@@ -29,6 +29,24 @@ describe('direction', () => {
     expect(YAML.parse(await readFile(backup, 'utf8')).sources[0].source.org).toBe('acme');
   });
 
+  it('reverses the identity maps with the direction; refuses a map that cannot be reversed', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'norestore-dir-'));
+    const file = join(dir, 'config.yaml');
+    const config = (users: string) =>
+      ['version: 1', 'sources:', '  - name: g', '    service: google', '    source: { domain: acme.com }', '    standby: { domain: acme-dr.com }', '    identity:', '      domains: { acme.com: acme-dr.com }', `      users: ${users}`, ''].join('\n');
+    await writeFile(file, config('{ ceo@acme.com: boss@acme-dr.com }'));
+    await swapConfigDirection(file, 'g', 'failover');
+    const after = YAML.parse(await readFile(file, 'utf8'));
+    expect(after.sources[0].identity).toEqual({ domains: { 'acme-dr.com': 'acme.com' }, users: { 'boss@acme-dr.com': 'ceo@acme.com' } });
+    await swapConfigDirection(file, 'g', 'failback');
+    expect(YAML.parse(await readFile(file, 'utf8')).sources[0].identity).toEqual({ domains: { 'acme.com': 'acme-dr.com' }, users: { 'ceo@acme.com': 'boss@acme-dr.com' } });
+
+    const manyToOne = config('{ a@acme.com: x@acme-dr.com, b@acme.com: x@acme-dr.com }');
+    await writeFile(file, manyToOne);
+    await expect(swapConfigDirection(file, 'g', 'failover')).rejects.toThrow(/identity\.users maps two names to the same one/);
+    expect(await readFile(file, 'utf8')).toBe(manyToOne);
+  });
+
   it('keys each generation apart', () => {
     expect(storageSourceKey('gh', { generation: 0, active: 'primary', history: [] })).toBe('gh');
     expect(storageSourceKey('gh', { generation: 2, active: 'primary', history: [] })).toBe('gh.g2');

@@ -34,8 +34,9 @@ export function storageSourceKey(source: string, state: DirectionState): string 
 }
 
 /**
- * Swap `source` and `standby` of one source in the YAML config file, keeping comments and layout,
- * atomically (temp file + rename), with a backup beside it. Returns the backup path.
+ * Swap `source` and `standby` of one source in the YAML config file (and reverse its identity maps),
+ * keeping comments and layout, atomically (temp file + rename), with a backup beside it. Returns the
+ * backup path.
  */
 export async function swapConfigDirection(configPath: string, sourceName: string, note: string): Promise<string> {
   const text = await readFile(configPath, 'utf8');
@@ -48,6 +49,19 @@ export async function swapConfigDirection(configPath: string, sourceName: string
   const standby = item.get('standby', true);
   item.set('source', standby);
   item.set('standby', source);
+  // Identity maps go source -> standby: reversed with the direction (a map that is not one-to-one
+  // cannot be reversed without losing a user: refused, the config left as it was).
+  const identity = item.get('identity', true);
+  if (YAML.isMap(identity)) {
+    for (const field of ['users', 'domains']) {
+      const m = identity.get(field, true);
+      if (!YAML.isMap(m)) continue;
+      const pairs = m.items.map((p) => [String(YAML.isScalar(p.key) ? p.key.value : p.key), String(YAML.isScalar(p.value) ? p.value.value : p.value)] as const);
+      const targets = new Set(pairs.map(([, v]) => v));
+      if (targets.size !== pairs.length) throw new Error(`${configPath}: ${sourceName}.identity.${field} maps two names to the same one: it cannot be reversed for the failover; make it one-to-one`);
+      identity.set(field, doc.createNode(Object.fromEntries(pairs.map(([k, v]) => [v, k]))));
+    }
+  }
   item.commentBefore = [item.commentBefore, ` ${note}`].filter(Boolean).join('\n');
   const backup = `${configPath}.${new Date().toISOString().replace(/[:.]/g, '-')}.bak`;
   await copyFile(configPath, backup);

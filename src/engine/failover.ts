@@ -84,6 +84,16 @@ export async function runFailover(input: FailoverInput): Promise<FailoverOutcome
     return outcome;
   }
 
+  // The identity maps are reversed with the direction (swapConfigDirection): refuse before anything runs
+  // when one cannot be.
+  for (const [field, map] of Object.entries(src.identity) as Array<[string, Record<string, string>]>) {
+    const values = Object.values(map);
+    if (new Set(values).size !== values.length) {
+      outcome.refused = `${src.name}.identity.${field} maps two names to the same one: it cannot be reversed for the ${input.direction}; make it one-to-one first`;
+      return outcome;
+    }
+  }
+
   for (const s of await repo.listScopes(key)) {
     if (s.scope.startsWith('_')) continue;
     const st = await repo.scopeState(key, s.scope);
