@@ -368,6 +368,23 @@ export function mailRoutes(uploads: UploadSessions): RouteDef[] {
       req.tenant.deleteFolder(mailbox(req).mb, f.id);
       return noContent();
     }),
+    R('POST', '/users/{user}/mailFolders/{folder}/move', (req) => {
+      const { mb } = mailbox(req);
+      const f = folderParam(req);
+      if (f.wellKnownName) throw new GraphApiError(403, 'ErrorMoveDistinguishedFolder', 'Distinguished folders cannot be moved.');
+      const b = jsonBody(req);
+      if (typeof b.destinationId !== 'string') throw badRequest('destinationId is required.', 'ErrorInvalidProperty');
+      const dest = folderOr404(req.tenant, mb, b.destinationId);
+      for (let p: MailFolderState | undefined = dest; p; p = p.parentFolderId ? mb.folders.get(p.parentFolderId) : undefined) {
+        if (p.id === f.id) throw badRequest('A folder cannot be moved into itself or one of its subfolders.', 'ErrorMoveCopyFailed');
+      }
+      if ([...mb.folders.values()].some((x) => x.parentFolderId === dest.id && x.id !== f.id && x.displayName.toLowerCase() === f.displayName.toLowerCase())) {
+        throw new GraphApiError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
+      }
+      f.parentFolderId = dest.id;
+      req.tenant.touchFolder(f);
+      return created(renderFolder(mb, f));
+    }),
     R('GET', '/users/{user}/mailFolders/{folder}/childFolders', (req) => {
       const { mb } = mailbox(req);
       const parent = folderParam(req);

@@ -8,7 +8,7 @@
  *   large   8 users, 200 messages, 40 files and 30 events/contacts each
  * Counts can be overridden (e.g. messagesPerUser for benchmarks).
  */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { quickXorBase64 } from './quickxor.js';
 import { mimeTypeOf } from './drive.js';
 import type { AttachmentState, MessageState, Recipient, TenantState, UserState } from './state.js';
@@ -61,16 +61,11 @@ function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Deterministic pseudo-random bytes (sha256 in counter mode). */
+/** Deterministic pseudo-random bytes: an AES-256-CTR keystream keyed by the label's SHA-256. */
 export function detBytes(label: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let off = 0;
-  for (let i = 0; off < size; i++) {
-    const h = createHash('sha256').update(`${label}\u0000${i}`).digest();
-    h.copy(out, off, 0, Math.min(h.length, size - off));
-    off += h.length;
-  }
-  return out;
+  const key = createHash('sha256').update(label).digest();
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
 }
 
 function counts(spec: SeedSpec): Required<Omit<SeedSpec, 'profile'>> {

@@ -6,7 +6,7 @@
  */
 import { request as httpsRequest, Agent } from 'node:https';
 import { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { ConfidentialClientApplication, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { Client, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 
@@ -22,7 +22,7 @@ export type Transport = (url: string, init: { method?: string; headers?: Record<
 
 /** A fetch-like function over node:https with an extra trusted CA. */
 export function httpsTransport(ca: string): Transport {
-  const agent = new Agent({ keepAlive: true, ca: [...rootCertificates, ca] });
+  const agent = new Agent({ keepAlive: true, secureContext: createSecureContext({ ca: [...rootCertificates, ca] }) });
   return (url, init) =>
     new Promise<Response>((resolve, reject) => {
       const req = httpsRequest(url, { method: init.method ?? 'GET', headers: init.headers, agent }, (res) => {

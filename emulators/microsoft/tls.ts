@@ -77,7 +77,9 @@ export function createSelfSignedCert(opts: { commonName?: string; days?: number;
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const subject = name(opts.commonName ?? 'norestore Microsoft 365 emulator');
+  // A unique subject per certificate: with several emulator CAs in one trust store (NODE_EXTRA_CA_CERTS),
+  // OpenSSL picks issuers by subject name.
+  const subject = name(opts.commonName ?? `norestore Microsoft 365 emulator ${randomBytes(6).toString('hex')}`);
   const now = Date.now();
   const validity = seq(utcTime(new Date(now - 3600_000)), utcTime(new Date(now + (opts.days ?? 30) * 86400_000)));
   const hosts = opts.hosts ?? ['127.0.0.1', '::1', 'localhost'];
@@ -96,6 +98,7 @@ export function createSelfSignedCert(opts: { commonName?: string; days?: number;
       seq(oid('2.5.29.15'), tlv(0x01, Buffer.from([0xff])), octetString(tlv(0x03, Buffer.from([0x01, 0x86])))), // digitalSignature, keyCertSign, cRLSign
       seq(oid('2.5.29.37'), octetString(seq(oid('1.3.6.1.5.5.7.3.1')))), // serverAuth
       seq(oid('2.5.29.14'), octetString(octetString(ski))),
+      seq(oid('2.5.29.35'), octetString(seq(tlv(0x80, ski)))), // authorityKeyIdentifier = own key
       seq(oid('2.5.29.17'), octetString(seq(...sanEntries))),
     ),
   );

@@ -1,0 +1,199 @@
+/**
+ * The comparison shape of each kind, the same for a stored record (raw + blobs) and for what the
+ * standby holds (verify.ts), so verification compares them on the kind's preserved fields
+ * (kinds.ts). Messages are compared on what Exchange preserves when a message is re-created:
+ * addresses, subject, dates, flags, folder, the body's text and the attachments' names, sizes and
+ * SHA-256 digests (from the stored MIME) -- not on MIME bytes, which Exchange re-renders.
+ */
+import { createHash } from 'node:crypto';
+import type { ChangeRecord } from '../../src/model/records.js';
+import type { VerifyContext } from '../../src/model/connector.js';
+import { attachments as mimeAttachments, parseMime, sha256 } from './mime.js';
+import { ATTENDEE_MARK_HTML, ATTENDEE_MARK_TEXT, CONTACT_FIELDS, attendeeList } from './import.js';
+import { Event, type Message } from './schema.js';
+import { K, NR } from './types.js';
+
+type Raw = Record<string, unknown>;
+
+export function isoSeconds(v: unknown): string | null {
+  if (typeof v !== 'string' || !v) return null;
+  const s = v.replace(/(\.\d{3})\d*/, '$1');
+  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+}
+
+function decodeEntities(s: string): string {
+  return s
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/&quot;/gi, '"')
+    .replace(/&#39;|&apos;/gi, "'")
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&amp;/gi, '&');
+}
+
+/** The visible text of a body, whitespace collapsed: what survives Exchange re-wrapping HTML. */
+export function bodyText(body: { contentType?: string; content?: string } | null | undefined): string {
+  const content = body?.content ?? '';
+  const text = (body?.contentType ?? 'text').toLowerCase() === 'html'
+    ? decodeEntities(content.replace(/<(style|script|head)[\s\S]*?<\/\1>/gi, ' ').replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]+>/g, ' '))
+    : content;
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function digest(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function addr(r: unknown): string | null {
+  const e = (r as { emailAddress?: { name?: string | null; address?: string | null } } | null)?.emailAddress;
+  if (!e?.address) return null;
+  return `${e.name && e.name !== e.address ? e.name : ''} <${e.address.toLowerCase()}>`.trim();
+}
+
+function addrs(v: unknown): string[] {
+  return Array.isArray(v) ? (v.map(addr).filter(Boolean) as string[]) : [];
+}
+
+export interface AttachmentDigest {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export function normalizeMessage(m: Message, folder: string | null, atts: AttachmentDigest[]): Raw {
+  return {
+    folder,
+    subject: m.subject ?? '',
+    from: addr(m.from),
+    to: addrs(m.toRecipients),
+    cc: addrs(m.ccRecipients),
+    bcc: addrs(m.bccRecipients),
+    replyTo: addrs(m.replyTo),
+    internetMessageId: m.internetMessageId ?? null,
+    receivedDateTime: isoSeconds(m.receivedDateTime),
+    sentDateTime: m.isDraft ? null : isoSeconds(m.sentDateTime),
+    isRead: m.isRead ?? false,
+    isDraft: m.isDraft ?? false,
+    importance: m.importance ?? 'normal',
+    categories: [...(m.categories ?? [])].sort(),
+    flag: m.flag?.flagStatus ?? 'notFlagged',
+    bodyText: digest(bodyText(m.body)),
+    attachments: [...atts].sort((a, b) => a.name.localeCompare(b.name) || a.size - b.size || a.sha256.localeCompare(b.sha256)),
+  };
+}
+
+export function normalizeMailFolder(raw: Raw, parent: string | null, wellKnownName: string | null): Raw {
+  return { name: wellKnownName ? null : String(raw.displayName ?? ''), wellKnownName, parent: wellKnownName === 'msgfolderroot' ? null : parent };
+}
+
+export function normalizeDriveItem(raw: Raw, parent: string | null): Raw {
+  const d = raw as { name?: string; size?: number; root?: unknown; file?: { hashes?: { quickXorHash?: string } }; fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string } };
+  if (d.root) return { root: true };
+  return {
+    name: d.name ?? null,
+    parent,
+    created: isoSeconds(d.fileSystemInfo?.createdDateTime),
+    modified: isoSeconds(d.fileSystemInfo?.lastModifiedDateTime),
+    ...(d.file ? { size: d.size ?? 0, quickXorHash: d.file.hashes?.quickXorHash ?? null } : {}),
+  };
+}
+
+function normRecurrence(r: unknown): Raw | null {
+  const rec = r as { pattern?: Raw; range?: Raw } | null | undefined;
+  if (!rec?.pattern || !rec.range) return null;
+  const p = rec.pattern;
+  const g = rec.range;
+  const type = String(p.type);
+  return {
+    type,
+    interval: Number(p.interval ?? 1),
+    daysOfWeek: type.includes('eekly') || type.startsWith('relative') ? [...((p.daysOfWeek as string[] | undefined) ?? [])].map((d) => d.toLowerCase()).sort() : [],
+    dayOfMonth: type.startsWith('absolute') && type !== 'absoluteYearly' ? Number(p.dayOfMonth ?? 0) : type === 'absoluteYearly' ? Number(p.dayOfMonth ?? 0) : 0,
+    month: type.endsWith('Yearly') ? Number(p.month ?? 0) : 0,
+    index: type.startsWith('relative') ? String(p.index ?? 'first') : null,
+    range: String(g.type),
+    startDate: String(g.startDate ?? ''),
+    endDate: g.type === 'endDate' ? String(g.endDate ?? '') : null,
+    count: g.type === 'numbered' ? Number(g.numberOfOccurrences ?? 0) : null,
+  };
+}
+
+/** Remove the attendee block import appends to an event body. */
+export function stripAttendeeBlock(body: { contentType?: string; content?: string } | null | undefined): { contentType?: string; content?: string } {
+  const content = body?.content ?? '';
+  const i = content.indexOf(ATTENDEE_MARK_HTML);
+  const j = content.indexOf(ATTENDEE_MARK_TEXT);
+  const cut = i >= 0 ? i : j;
+  return { contentType: body?.contentType, content: cut >= 0 ? content.slice(0, cut) : content };
+}
+
+export function normalizeEvent(e: Event, attendees: string[], body: { contentType?: string; content?: string } | null | undefined): Raw {
+  const dt = (d: { dateTime: string; timeZone?: string | null } | null | undefined) => (d ? { dateTime: isoSeconds(d.dateTime), timeZone: d.timeZone ?? 'UTC' } : null);
+  return {
+    subject: e.subject ?? '',
+    bodyText: digest(bodyText(body)),
+    start: dt(e.start),
+    end: dt(e.end),
+    isAllDay: e.isAllDay ?? false,
+    location: e.location?.displayName ?? '',
+    recurrence: normRecurrence(e.recurrence),
+    showAs: e.showAs ?? 'busy',
+    sensitivity: e.sensitivity ?? 'normal',
+    importance: e.importance ?? 'normal',
+    categories: [...(e.categories ?? [])].sort(),
+    isReminderOn: e.isReminderOn ?? true,
+    reminderMinutesBeforeStart: e.reminderMinutesBeforeStart ?? 15,
+    attendees,
+  };
+}
+
+export function normalizeContact(raw: Raw, folder: string | null): Raw {
+  const out: Raw = { folder };
+  for (const f of CONTACT_FIELDS) {
+    let v = raw[f];
+    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) v = null;
+    if (f === 'birthday') v = isoSeconds(v);
+    if (f === 'categories' && Array.isArray(v)) v = [...(v as string[])].sort();
+    if (f === 'emailAddresses' && Array.isArray(v)) v = (v as Array<{ name?: string; address?: string }>).map((e) => `${e.name ?? ''} <${(e.address ?? '').toLowerCase()}>`);
+    if ((f === 'homeAddress' || f === 'businessAddress' || f === 'otherAddress') && v && typeof v === 'object') {
+      const a = Object.fromEntries(Object.entries(v as Raw).filter(([, x]) => x !== null && x !== ''));
+      v = Object.keys(a).length ? a : null;
+    }
+    out[f] = v;
+  }
+  return out;
+}
+
+async function readBlob(ctx: VerifyContext, sha: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await ctx.getBlob(sha)) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** A stored record in its comparison shape. */
+export async function normalizeStored(record: ChangeRecord, ctx: VerifyContext): Promise<Raw> {
+  const raw = (record.raw ?? {}) as Raw;
+  switch (record.kind) {
+    case K.message: {
+      const atts = record.blobs?.mime ? mimeAttachments(parseMime(await readBlob(ctx, record.blobs.mime.sha256))).map((a) => ({ name: a.name, size: a.content.length, sha256: sha256(a.content) })) : [];
+      return normalizeMessage(raw as Message, record.parent ?? null, atts);
+    }
+    case K.mailFolder:
+      return normalizeMailFolder(raw, record.parent ?? null, (raw[NR.wellKnownName] as string | undefined) ?? null);
+    case K.driveFolder:
+    case K.driveFile:
+      return normalizeDriveItem(raw, record.parent ?? null);
+    case K.event: {
+      const e = Event.parse(raw);
+      return normalizeEvent(e, attendeeList(e), e.body);
+    }
+    case K.contactFolder:
+      return raw[NR.isDefault] ? { isDefault: true } : { name: raw.displayName ?? null, parent: record.parent ?? null };
+    case K.contact:
+      return normalizeContact(raw, record.parent ?? null);
+    default:
+      return { raw };
+  }
+}
