@@ -383,6 +383,29 @@ class FsTarget implements Target {
     }
   }
 
+  /** rename(2) within the root (no bytes copied), then fsync of both directories. */
+  async move(from: string, to: string): Promise<void> {
+    this.checkKey(from, 'move');
+    this.checkKey(to, 'move');
+    const src = this.file(from);
+    const dst = this.file(to);
+    try {
+      const dir = path.dirname(dst);
+      const created = await this.io.mkdir(dir);
+      await this.io.rename(src, dst);
+      await this.syncDir(dir);
+      if (path.dirname(src) !== dir) await this.syncDir(path.dirname(src));
+      if (created !== undefined) {
+        for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+          await this.syncDir(d);
+          if (d === path.dirname(created) || d === path.dirname(d)) break;
+        }
+      }
+    } catch (err) {
+      throw this.fail(err, 'move', from, src);
+    }
+  }
+
   async close(): Promise<void> {
     // nothing held open between calls
   }
