@@ -157,39 +157,7 @@ export async function startMicrosoftFixture(opts: { users?: number; source?: Mic
       // which a fresh repository would rightly report as extra.
       const cliStandby = await startMicrosoftEmulator({ seed: { profile: 'empty', users }, domain: STANDBY_DOMAIN, seedNumber: 3 });
       extra.push(cliStandby);
-      const dir = join(dirname(repoDir), `${repoDir.split('/').pop() ?? 'repo'}-config`);
-      await mkdir(dir, { recursive: true });
-      const caFile = join(dir, 'emulator-ca.pem');
-      await writeFile(caFile, source.caCertificate + cliStandby.caCertificate);
-      const configFile = join(dir, 'norestore.yaml');
-      const endpoint = (e: MicrosoftEmulator, env: string) =>
-        [`      tenantId: ${e.tenantId}`, `      clientId: ${e.credentials.clientId}`, `      clientSecret: env:${env}`, `      authorityHost: ${e.authorityHost}`, `      graphBaseUrl: ${e.graphBaseUrl}`].join('\n');
-      await writeFile(
-        configFile,
-        [
-          'version: 1',
-          'storage:',
-          '  type: fs',
-          `  path: ${repoDir}`,
-          `cacheDir: ${join(dir, 'cache')}`,
-          'sources:',
-          '  - name: m365',
-          '    service: microsoft',
-          '    source:',
-          endpoint(source, 'NR_TEST_M365_SOURCE_SECRET'),
-          '    standby:',
-          endpoint(cliStandby, 'NR_TEST_M365_STANDBY_SECRET'),
-          '    identity:',
-          '      domains:',
-          `        ${SOURCE_DOMAIN}: ${STANDBY_DOMAIN}`,
-          '',
-        ].join('\n'),
-      );
-      return {
-        configFile,
-        source: 'm365',
-        env: { NR_TEST_M365_SOURCE_SECRET: source.credentials.clientSecret, NR_TEST_M365_STANDBY_SECRET: cliStandby.credentials.clientSecret, NODE_EXTRA_CA_CERTS: caFile },
-      };
+      return writeCliConfig(repoDir, source, cliStandby);
     },
     async close() {
       await connector.close();
@@ -205,4 +173,41 @@ function photoPath(m: MicrosoftEmulator['mutate'], upn: string, id: string): str
   const names: string[] = [];
   for (let cur = items.get(id); cur && cur.parentId !== null; cur = cur.parentId ? items.get(cur.parentId) : undefined) names.unshift(cur.name);
   return names.join('/');
+}
+
+/** A norestore config (fs storage at repoDir) for one source -> standby pair, the secrets as env: references. */
+export async function writeCliConfig(repoDir: string, source: MicrosoftEmulator, standby: MicrosoftEmulator, name = 'm365'): Promise<{ configFile: string; source: string; env: Record<string, string> }> {
+  const dir = join(dirname(repoDir), `${repoDir.split('/').pop() ?? 'repo'}-config`);
+  await mkdir(dir, { recursive: true });
+  const caFile = join(dir, 'emulator-ca.pem');
+  await writeFile(caFile, source.caCertificate + standby.caCertificate);
+  const configFile = join(dir, 'norestore.yaml');
+  const endpoint = (e: MicrosoftEmulator, env: string) =>
+    [`      tenantId: ${e.tenantId}`, `      clientId: ${e.credentials.clientId}`, `      clientSecret: env:${env}`, `      authorityHost: ${e.authorityHost}`, `      graphBaseUrl: ${e.graphBaseUrl}`].join('\n');
+  await writeFile(
+    configFile,
+    [
+      'version: 1',
+      'storage:',
+      '  type: fs',
+      `  path: ${repoDir}`,
+      `cacheDir: ${join(dir, 'cache')}`,
+      'sources:',
+      `  - name: ${name}`,
+      '    service: microsoft',
+      '    source:',
+      endpoint(source, 'NR_TEST_M365_SOURCE_SECRET'),
+      '    standby:',
+      endpoint(standby, 'NR_TEST_M365_STANDBY_SECRET'),
+      '    identity:',
+      '      domains:',
+      `        ${source.domain}: ${standby.domain}`,
+      '',
+    ].join('\n'),
+  );
+  return {
+    configFile,
+    source: name,
+    env: { NR_TEST_M365_SOURCE_SECRET: source.credentials.clientSecret, NR_TEST_M365_STANDBY_SECRET: standby.credentials.clientSecret, NODE_EXTRA_CA_CERTS: caFile },
+  };
 }
