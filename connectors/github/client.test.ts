@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,20 @@ describe('Pacer', () => {
     pacer.block(10_000);
     await pacer.acquire().then((s) => s.release());
     expect(now).toBe(10_000);
+  });
+
+  it('counts a serial request when it completes, so slow answers cannot squeeze arrivals into one window', async () => {
+    let now = 0;
+    const pacer = new Pacer([{ ms: 1000, max: 2 }], true, () => now, async (ms) => void (now += ms));
+    const starts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const slot = await pacer.acquire();
+      starts.push(now);
+      now += 300; // the request takes 300 ms
+      slot.release();
+    }
+    // The third starts a full window after the first one completed (300 + 1000 + 1).
+    expect(starts).toEqual([0, 300, 1301]);
   });
 
   it('serializes holders: the second waits for the first to release', async () => {
@@ -200,4 +215,22 @@ describe('GitHub client', () => {
     const env = await c.gitEnv();
     expect(Object.entries(env).filter(([k]) => !k.startsWith('GIT_CONFIG_VALUE')).some(([, v]) => String(v).includes(TOKEN))).toBe(false);
   });
+
+  it('GitHub App auth finds the installation of the org when no installation id is given', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const base = await serve((req, res) => {
+      if (req.url === '/api/v3/orgs/acme/installation') return json(res, 200, { id: 42, account: { login: 'acme' } });
+      if (req.url === '/api/v3/app/installations/42/access_tokens') return json(res, 201, { token: 'ghs_minted_installation_token', expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' });
+      json(res, 200, { ok: true });
+    });
+    const c = createGithubClient({ tenant: { baseUrl: base, org: 'acme', auth: { type: 'app', appId: 1, privateKey } }, role: 'test', log: recordingLogger(), retryBaseMs: 10 });
+    await c.octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'x' });
+    expect(seen.map((s) => s.url)).toEqual(['/api/v3/orgs/acme/installation', '/api/v3/app/installations/42/access_tokens', '/api/v3/repos/acme/x']);
+    expect(seen[0]!.headers.authorization).toMatch(/^bearer /);
+    expect(seen[2]!.headers.authorization).toBe('token ghs_minted_installation_token');
+    const env = await c.gitEnv();
+    const header = Object.keys(env).filter((k) => k.startsWith('GIT_CONFIG_VALUE_')).map((k) => env[k]).find((v) => v?.startsWith('Authorization'));
+    expect(header).toBe(`Authorization: Basic ${Buffer.from('x-access-token:ghs_minted_installation_token').toString('base64')}`);
+  });
 });
+

@@ -33,6 +33,8 @@ export interface GithubClientOptions {
   log: Logger;
   contentCreationPerMinute?: number;
   contentCreationPerHour?: number;
+  /** Divides the pacer's minute and hour windows (an emulator with a time scale). Default 1. */
+  limitWindowScale?: number;
   /** Keep this many primary-limit requests unused: below it, wait for the reset. Default 10. */
   primaryReserve?: number;
   /** Retries of 5xx / dropped connections (retry plugin) and of rate-limited requests. Default 5. */
@@ -109,10 +111,19 @@ export class Pacer {
         if (wait <= 0) break;
         await this.wait(wait, signal);
       }
-      if (this.windows.length) this.sent.push(this.now());
+      // Serial holders are counted when they complete: the server saw the request at some moment
+      // before its answer, so spacing completions by the window keeps arrivals inside the limit too.
+      if (this.windows.length && !this.serial) this.sent.push(this.now());
     } catch (err) {
       release();
       throw err;
+    }
+    if (this.windows.length && this.serial) {
+      const done = release;
+      release = () => {
+        this.sent.push(this.now());
+        done();
+      };
     }
     return { release, waited: this.now() - started };
   }
@@ -215,8 +226,8 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
   const reads = new Pacer([], false);
   const writes = new Pacer(
     [
-      { ms: 60_000, max: Math.max(1, o.contentCreationPerMinute ?? 80) },
-      { ms: 3_600_000, max: Math.max(1, o.contentCreationPerHour ?? 500) },
+      { ms: 60_000 / (o.limitWindowScale ?? 1), max: Math.max(1, o.contentCreationPerMinute ?? 80) },
+      { ms: 3_600_000 / (o.limitWindowScale ?? 1), max: Math.max(1, o.contentCreationPerHour ?? 500) },
     ],
     true,
   );
@@ -266,6 +277,7 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
         stats.throttled++;
         const ra = Number(header(res.headers, 'retry-after'));
         if (ra > 0) pacer.block(Date.now() + ra * 1000);
+        log.info('github request refused by a rate limit; waiting before retrying', { tenant: o.role, method, path: url.pathname, status: res.status, retryAfterS: ra > 0 ? ra : null, remaining });
       }
       return res;
     } finally {

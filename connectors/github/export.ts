@@ -20,7 +20,7 @@ import type { ExportContext, ScopeRef } from '../../src/model/connector.js';
 import type { ChangeRecordInput, Cursor } from '../../src/model/records.js';
 import { getConditional, isStatus, listAll, type GithubClient } from './client.js';
 import { snapshotGit, type GitState } from './git.js';
-import { dueDate, normRepo, numberFromUrl } from './normalize.js';
+import { dueDate, labelNames, normRepo, numberFromUrl } from './normalize.js';
 import { Asset, CURSOR_VERSION, GithubCursor, GitRecordRaw, Issue, IssueComment, Label, Milestone, Pull, Release, Repo, Review, ReviewComment } from './schema.js';
 import { K, SINGLETON_ID } from './types.js';
 
@@ -36,6 +36,15 @@ export interface ExportDeps {
 
 export function versionHash(value: unknown): string {
   return 'h:' + createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+}
+
+/**
+ * Version of an issue or pull request: updated_at, plus its label names and milestone title, which
+ * change without moving updated_at when a label or milestone is renamed or deleted.
+ */
+export function issueVersion(issue: Issue): string {
+  const extra = createHash('sha256').update(JSON.stringify([labelNames(issue.labels), issue.milestone?.title ?? null])).digest('hex').slice(0, 10);
+  return `${issue.updated_at}#${extra}`;
 }
 
 export function repoNameOf(scope: ScopeRef): string {
@@ -148,17 +157,29 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
   }
 
   // --- labels, milestones: full lists, deletions by difference ---
+  // Renamed or deleted labels and milestones change issues without moving their updated_at.
+  const affectedLabels = new Set<string>();
+  const affectedMilestones = new Set<number>();
   const labels = await listAll<unknown>(client, 'GET /repos/{owner}/{repo}/labels', base, { etag: full ? undefined : prev?.labels.etag, signal });
   if (!labels.notModified) {
     const possessed = await ctx.possessed(K.label);
     const seen = new Set<string>();
+    const oldName = async (id: string) => Label.safeParse((await ctx.lastRecord(K.label, id))?.raw).data?.name;
     for (const l of parseItems(Label, labels.data, 'label')) {
       const id = String(l.id);
       seen.add(id);
       const version = versionHash([l.name, l.color ?? '', l.description ?? '']);
-      if (possessed.get(id) !== version) await emit({ kind: K.label, id, op: 'upsert', version, sourceTime: nowIso, raw: l });
+      if (possessed.get(id) === version) continue;
+      const old = possessed.has(id) ? await oldName(id) : undefined;
+      if (old !== undefined && old !== l.name) affectedLabels.add(old);
+      await emit({ kind: K.label, id, op: 'upsert', version, sourceTime: nowIso, raw: l });
     }
-    for (const id of possessed.keys()) if (!seen.has(id)) await emit(tombstone(K.label, id));
+    for (const id of possessed.keys()) {
+      if (seen.has(id)) continue;
+      const old = await oldName(id);
+      if (old !== undefined) affectedLabels.add(old);
+      await emit(tombstone(K.label, id));
+    }
   }
   const milestones = await listAll<unknown>(client, 'GET /repos/{owner}/{repo}/milestones', { ...base, state: 'all' }, { etag: full ? undefined : prev?.milestones.etag, signal });
   if (!milestones.notModified) {
@@ -168,9 +189,18 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
       const id = String(m.number);
       seen.add(id);
       const version = versionHash([m.updated_at, m.title, m.state, m.description ?? '', dueDate(m.due_on)]);
-      if (possessed.get(id) !== version) await emit({ kind: K.milestone, id, op: 'upsert', version, sourceTime: m.updated_at, raw: m });
+      if (possessed.get(id) === version) continue;
+      if (possessed.has(id)) {
+        const old = Milestone.safeParse((await ctx.lastRecord(K.milestone, id))?.raw).data?.title;
+        if (old !== undefined && old !== m.title) affectedMilestones.add(m.number);
+      }
+      await emit({ kind: K.milestone, id, op: 'upsert', version, sourceTime: m.updated_at, raw: m });
     }
-    for (const id of possessed.keys()) if (!seen.has(id)) await emit(tombstone(K.milestone, id));
+    for (const id of possessed.keys()) {
+      if (seen.has(id)) continue;
+      affectedMilestones.add(Number(id));
+      await emit(tombstone(K.milestone, id));
+    }
   }
 
   // --- issues and pull requests ---
@@ -178,6 +208,7 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
   const possessedPulls = await ctx.possessed(K.pull);
   const possessedReviews = await ctx.possessed(K.review);
   const liveNumbers = new Set([...possessedIssues.keys(), ...possessedPulls.keys()]);
+  const emittedNumbers = new Set<string>();
   const exportIssues = async (items: unknown[]): Promise<void> => {
     for (const issue of parseItems(Issue, items, 'issue')) {
       signal.throwIfAborted();
@@ -185,13 +216,15 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
       liveNumbers.add(id);
       const isPull = issue.pull_request !== undefined;
       const possessed = isPull ? possessedPulls : possessedIssues;
-      if (possessed.get(id) === issue.updated_at) continue;
+      const version = issueVersion(issue);
+      if (possessed.get(id) === version || emittedNumbers.has(id)) continue;
+      emittedNumbers.add(id);
       if (!isPull) {
-        await emit({ kind: K.issue, id, op: 'upsert', version: issue.updated_at, sourceTime: issue.updated_at, raw: issue });
+        await emit({ kind: K.issue, id, op: 'upsert', version, sourceTime: issue.updated_at, raw: issue });
         continue;
       }
       const pull = Pull.parse((await client.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...base, pull_number: issue.number, request: { signal } })).data);
-      await emit({ kind: K.pull, id, op: 'upsert', version: issue.updated_at, sourceTime: issue.updated_at, raw: { issue, pull } });
+      await emit({ kind: K.pull, id, op: 'upsert', version, sourceTime: issue.updated_at, raw: { issue, pull } });
       const reviews = await listAll<unknown>(client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...base, pull_number: issue.number }, { signal });
       if (reviews.notModified) continue;
       for (const r of parseItems(Review, reviews.data, 'review')) {
@@ -212,6 +245,29 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
     what: 'issues',
     log,
   });
+  if (affectedLabels.size || affectedMilestones.size) {
+    // Re-read the possessed issues that carry a renamed or deleted label or milestone.
+    for (const [kind, possessed] of [
+      [K.issue, possessedIssues],
+      [K.pull, possessedPulls],
+    ] as const) {
+      for (const id of possessed.keys()) {
+        if (emittedNumbers.has(id)) continue;
+        const rec = await ctx.lastRecord(kind, id);
+        const raw = kind === K.pull ? (rec?.raw as { issue?: unknown } | undefined)?.issue : rec?.raw;
+        const stored = Issue.safeParse(raw).data;
+        if (!stored) continue;
+        const hit = labelNames(stored.labels).some((n) => affectedLabels.has(n)) || (stored.milestone ? affectedMilestones.has(stored.milestone.number) : false);
+        if (!hit) continue;
+        try {
+          const fresh = (await client.octokit.request('GET /repos/{owner}/{repo}/issues/{issue_number}', { ...base, issue_number: Number(id), request: { signal } })).data;
+          await exportIssues([fresh]);
+        } catch (err) {
+          if (!isStatus(err, 404, 410)) throw err; // gone: the deletion probe handles it
+        }
+      }
+    }
+  }
   const issueDeleted = async (seen: Set<string>): Promise<void> => {
     for (const id of [...liveNumbers]) {
       if (seen.has(id)) continue;

@@ -55,6 +55,7 @@ export function createGithubConnector(opts: GithubConnectorOptions): GithubConne
       contentCreationPerMinute: opts.contentCreationPerMinute,
       contentCreationPerHour: opts.contentCreationPerHour,
       retryBaseMs: opts.retryBaseMs,
+      limitWindowScale: opts.limitWindowScale,
     }));
   const endpoint: ImportEndpointState = { enabled: useImportEndpoint, available: null };
   const include = globMatcher(opts.include);

@@ -51,6 +51,11 @@ export interface GithubConnectorOptions {
   contentCreationPerMinute?: number;
   /** Content-creating requests per hour on the standby; default 500. */
   contentCreationPerHour?: number;
+  /**
+   * Divides the pacer's minute and hour windows (default 1). Only for services whose clock runs
+   * faster, such as an emulator started with a time scale: 60 makes the minute window one second.
+   */
+  limitWindowScale?: number;
   /** Base of the quadratic back-off of retried requests (5xx, dropped connections), ms; default 1000. */
   retryBaseMs?: number;
   /** Full reconciliation of issues and comments (deletions by difference) at least this often; default 24 h. */
