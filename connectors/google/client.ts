@@ -65,52 +65,60 @@ export class GoogleApiError extends Error {
   }
 }
 
-/** Sliding-window pacer in units, with a block-until time. */
+/**
+ * Sliding-window pacer in units, with a block-until time. A call occupies the window from when it is
+ * sent until a window after its answer arrived (in flight it never leaves): Google counts it when it
+ * arrives, somewhere in between, so the units Google sees in any window never exceed `max`.
+ */
 export class Pacer {
   private blockedUntil = 0;
-  private times: number[] = [];
-  private units: number[] = [];
-  private sum = 0;
+  private entries: Array<{ t: number; units: number; inFlight: boolean }> = [];
 
   constructor(
     readonly windowMs: number,
     readonly max: number,
     private readonly now: () => number = Date.now,
+    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
   ) {}
 
   block(untilMs: number): void {
     if (untilMs > this.blockedUntil) this.blockedUntil = untilMs;
   }
 
-  /** Wait until `cost` fits into the window; returns the milliseconds waited. */
-  async take(cost: number, signal?: AbortSignal): Promise<number> {
+  /** Wait until `cost` fits into the window; returns the milliseconds waited and a `done` to call with the answer. */
+  async take(cost: number, signal?: AbortSignal): Promise<{ waited: number; done: () => void }> {
     const started = this.now();
     const c = Math.min(cost, this.max);
     for (;;) {
       signal?.throwIfAborted();
       const t = this.now();
-      while (this.times.length && (this.times[0] as number) <= t - this.windowMs) {
-        this.times.shift();
-        this.sum -= this.units.shift() as number;
-      }
+      this.entries = this.entries.filter((e) => e.inFlight || e.t > t - this.windowMs);
       let wait = Math.max(0, this.blockedUntil - t);
-      if (this.sum + c > this.max) {
-        let free = this.max - this.sum;
-        for (let i = 0; i < this.times.length; i++) {
-          free += this.units[i] as number;
-          if (free >= c) {
-            wait = Math.max(wait, (this.times[i] as number) + this.windowMs - t + 1);
-            break;
-          }
+      const sum = this.entries.reduce((n, e) => n + e.units, 0);
+      if (sum + c > this.max) {
+        // Wait for the earliest finished calls to leave the window until `c` fits (or for answers).
+        const done = this.entries.filter((e) => !e.inFlight).sort((a, b) => a.t - b.t);
+        let free = this.max - sum;
+        let until = t + 10;
+        for (const e of done) {
+          free += e.units;
+          until = e.t + this.windowMs + 1;
+          if (free >= c) break;
         }
+        wait = Math.max(wait, until - t, 1);
       }
       if (wait <= 0) break;
-      await sleep(wait, undefined, signal ? { signal } : undefined);
+      await this.wait(wait, signal);
     }
-    this.times.push(this.now());
-    this.units.push(c);
-    this.sum += c;
-    return this.now() - started;
+    const entry = { t: this.now(), units: c, inFlight: true };
+    this.entries.push(entry);
+    return {
+      waited: this.now() - started,
+      done: () => {
+        entry.inFlight = false;
+        entry.t = this.now();
+      },
+    };
   }
 }
 
@@ -237,7 +245,7 @@ export class GoogleClient {
   constructor(private readonly opts: GoogleClientOptions) {
     this.rootUrl = (opts.tenant.rootUrl ?? GOOGLE_DEFAULT_ROOT).replace(/\/*$/, '/');
     this.tokenUrl = opts.tenant.tokenUrl ?? GOOGLE_DEFAULT_TOKEN_URL;
-    this.share = opts.quotaShare ?? 0.9;
+    this.share = opts.quotaShare ?? 0.95;
     this.gmailUps = opts.gmailUnitsPerSecond ?? 250;
     this.retryBaseMs = opts.retryBaseMs ?? 1000;
     this.maxAttempts = opts.maxAttempts ?? 8;
@@ -304,11 +312,12 @@ export class GoogleClient {
     const apis = this.as(user);
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      this.stats.pacedMs += await pacer.take(cost, o.signal);
+      const slot = await pacer.take(cost, o.signal);
+      this.stats.pacedMs += slot.waited;
       this.stats.requests++;
       this.stats.units += cost;
       try {
-        const res = await fn(apis);
+        const res = await fn(apis).finally(slot.done);
         return { data: res.data, status: res.status ?? 200, headers: res.headers };
       } catch (err) {
         const c = classify(err);

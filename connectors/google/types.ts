@@ -30,7 +30,7 @@ export interface GoogleConnectorOptions {
   exclude?: string[];
   /** Per-user Gmail quota ceiling in units per second (default 250, Google's historical limit). */
   gmailUnitsPerSecond?: number;
-  /** Share of each quota ceiling the pacer uses (default 0.9): close to the ceiling, not past it. */
+  /** Share of each quota ceiling the pacer uses (default 0.95): close to the ceiling, not past it. */
   quotaShare?: number;
   /** Base of the exponential retry back-off in ms (default 1000). */
   retryBaseMs?: number;
