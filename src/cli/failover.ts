@@ -23,7 +23,8 @@ export async function runFailoverCommand(input: { loaded: LoadedConfig; out: Out
     out.say(title);
     if (input.dryRun) {
       const pending = r.pending.reduce((n, p) => n + p.pendingRecords, 0);
-      out.say(`  pending changes not yet in the standby: ${pending} across ${r.pending.length} scopes (a real ${input.direction} imports them first)`);
+      // Only what the storage knows: changes made at the source since the last export are not counted.
+      out.say(`  changes exported but not yet imported into the standby: ${pending} across ${r.pending.length} scopes; a real ${input.direction} first exports what changed since, then imports it all`);
       for (const p of r.pending) out.say(`    ${p.scope}: ${p.pendingRecords} pending, last verified ${p.lastVerifiedAt ?? 'never'}${p.findings ? `, ${p.findings} findings` : ''}`);
     } else if (r.catchUp) {
       out.say(`  final catch-up: ${r.catchUp.scopes.filter((s) => s.ok).length}/${r.catchUp.scopes.length} scopes exported, imported and verified`);
