@@ -248,9 +248,11 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
       if (isWrite) stats.writes++;
       let res = await fetch(input, init);
       // Read non-streamed bodies here, so a connection dropped mid-body is a failed request (retried)
-      // instead of an empty answer. Asset downloads (octet-stream) stay streamed.
+      // instead of an empty answer. Asset downloads (asked for as octet-stream) stay streamed,
+      // whatever type the storage host they are redirected to declares.
       const type = res.headers.get('content-type') ?? '';
-      if (res.body && !type.startsWith('application/octet-stream') && ![204, 205, 304].includes(res.status)) {
+      const streamed = /application\/octet-stream/i.test(new Headers(init?.headers).get('accept') ?? '') || type.startsWith('application/octet-stream');
+      if (res.body && !streamed && ![204, 205, 304].includes(res.status)) {
         const buf = await res.arrayBuffer();
         const headers = new Headers(res.headers);
         headers.delete('content-encoding');

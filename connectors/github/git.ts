@@ -370,5 +370,7 @@ export function standbyRefs(source: RefsMap): RefsMap {
  * pruning standby refs the source no longer has. Returns the refs the push reported as rejected.
  */
 export async function pushAll(dir: string, url: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  // Nothing to push from an empty repository (git would refuse: "No refs in common").
+  if (!Object.keys(await listRefs(dir)).length) return;
   await runGitNet(['push', '--porcelain', '--quiet', '--prune', url, '+refs/*:refs/*', '^refs/pull/*'], { cwd: dir, env, signal });
 }

@@ -962,6 +962,9 @@ class RepoImport {
             pull_number: parent.num,
             review_id: s.id,
             body: withHeader(prevBody, { kind: r.kind, id: r.id, deleted: true }, ['_Deleted on the source._']),
+          }).catch(async (err: unknown) => {
+            if (!isStatus(err, 404)) throw err;
+            await this.refuseIfReviewExists(parent.num, s.id);
           });
         }
       }
@@ -980,6 +983,7 @@ class RepoImport {
         standbyId = `${s.type}:${s.id}`;
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
+        if (s.type === 'r') await this.refuseIfReviewExists(parent.num, s.id);
       }
     }
     if (!standbyId) {
@@ -998,6 +1002,14 @@ class RepoImport {
     }
     this.ctx.idMap.set(r.kind, r.id, { standbyId, version: r.version });
     return 'imported';
+  }
+
+  /** A 404 on updating a review that still exists means the standby cannot update reviews: never duplicate it. */
+  private async refuseIfReviewExists(pullNum: number, reviewId: number): Promise<void> {
+    const all = await listAll<{ id: number }>(this.client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...this.base, pull_number: pullNum }, { signal: this.ctx.signal });
+    if (!all.notModified && all.data.some((x) => x.id === reviewId)) {
+      throw new ItemError(`the standby answered 404 to updating review ${reviewId} of #${pullNum} although it exists (PUT /pulls/{n}/reviews/{id} unsupported?); the review body was not updated`);
+    }
   }
 
   private async importReviewComment(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
