@@ -11,9 +11,9 @@ import { startGoogleEmulator, type GoogleEmulatorOptions, type ProfileName } fro
 export interface EmulateGoogleOptions {
   domain?: string;
   profile?: string;
-  seed?: number;
+  seed?: number | string;
   host?: string;
-  port?: number;
+  port?: number | string;
   faults?: string | null;
   /** Where to write the service account key JSON (default a temp directory removed on exit). */
   keyFile?: string;
@@ -24,7 +24,7 @@ export interface EmulateGoogleOptions {
 export async function runEmulateCommand(opts: EmulateGoogleOptions, print: (line: string) => void, signal?: AbortSignal): Promise<number> {
   const profile = opts.profile ?? 'demo';
   if (!['empty', 'small', 'demo'].includes(profile)) throw new Error(`--profile must be empty, small or demo, got ${profile}`);
-  const emuOpts: GoogleEmulatorOptions = { domain: opts.domain ?? 'acme.test', profile: profile as ProfileName, seed: opts.seed ?? 1, host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, faults: opts.faults ?? null };
+  const emuOpts: GoogleEmulatorOptions = { domain: opts.domain ?? 'acme.test', profile: profile as ProfileName, seed: Number(opts.seed ?? 1) || 1, host: opts.host ?? '127.0.0.1', port: Number(opts.port ?? 0) || 0, faults: opts.faults ?? null };
   if (opts.gmailUnitsPerSecond) emuOpts.quota = { gmailUnitsPerSecond: opts.gmailUnitsPerSecond };
   const emu = await startGoogleEmulator(emuOpts);
   let tempDir: string | null = null;
