@@ -83,7 +83,7 @@ describe('norestore run (daemon) through the CLI (GitHub emulators)', () => {
       const made = pair.source.mutate.createIssue(REPO, { title: 'made while the daemon runs', body: 'must not be lost' });
       pair.source.mutate.addComment(REPO, made.number, 'and a comment');
       const next = await out.until((l) => l.msg === 'next cycle scheduled');
-      expect(next.inMs).toBe(0);
+      expect(next.inMs).toBeLessThanOrEqual(1000);
       // SIGTERM as soon as the second cycle has started work on its scope.
       await out.until((l, seen) => l.msg === 'scope started' && seen.filter((x) => x.msg === 'scope started').length === 2);
       const signalled = Date.now();
