@@ -161,7 +161,11 @@ export class Pacer {
     const s = this.slot(key);
     while (s.active >= concurrency) await new Promise<void>((r) => s.waiters.push(r));
     s.active++;
+    let idx = -1;
     const release = () => {
+      // A request counts from when its answer came back: the service counted it on arrival, which
+      // lies between sending and answering, so the window never starts too early on our side.
+      if (idx >= 0) s.times[idx] = Date.now();
       s.active--;
       s.waiters.shift()?.();
     };
@@ -170,15 +174,19 @@ export class Pacer {
         signal?.throwIfAborted();
         const now = Date.now();
         let wait = s.pausedUntil - now;
-        if (perWindow !== null && s.times.length >= perWindow) wait = Math.max(wait, (s.times[s.head] as number) + this.windowMs - now);
+        if (perWindow !== null && s.times.length >= perWindow) {
+          const oldest = s.times[s.head] as number;
+          wait = Math.max(wait, oldest === Infinity ? 5 : oldest + this.windowMs + Math.min(1000, this.windowMs / 100) - now);
+        }
         if (wait <= 0) break;
         this.pacedMs += wait;
         await sleep(wait, undefined, signal ? { signal } : undefined);
       }
       if (perWindow !== null) {
-        if (s.times.length < perWindow) s.times.push(Date.now());
+        if (s.times.length < perWindow) idx = s.times.push(Infinity) - 1;
         else {
-          s.times[s.head] = Date.now();
+          idx = s.head;
+          s.times[idx] = Infinity;
           s.head = (s.head + 1) % perWindow;
         }
       }
@@ -253,6 +261,8 @@ export interface GraphTenantClientOptions {
   mailboxRequestsPer10Minutes?: number;
   retryBaseMs?: number;
   maxRetries?: number;
+  /** Length of the request-budget window (default 10 minutes, as Graph counts). */
+  mailboxWindowMs?: number;
 }
 
 export interface SendOptions {
@@ -273,6 +283,8 @@ export class GraphTenantClient {
   private readonly pacer: Pacer;
   private readonly scopes: string[];
   private forceRefresh = false;
+  /** Errors thrown inside the middleware, by message (see PacedTransport). */
+  readonly thrown = new Map<string, GraphHttpError>();
 
   constructor(private readonly o: GraphTenantClientOptions) {
     const t = o.tenant;
@@ -298,7 +310,7 @@ export class GraphTenantClient {
       if (key.startsWith('mailbox:')) return { concurrency, perWindow };
       if (key.startsWith('drive:')) return { concurrency: 8, perWindow: null };
       return { concurrency: 16, perWindow: null };
-    });
+    }, o.mailboxWindowMs ?? 600_000);
     const host = new URL(this.graphRoot).hostname;
     this.graph = Client.initWithMiddleware({
       middleware: new PacedTransport(this),
@@ -335,12 +347,13 @@ export class GraphTenantClient {
     const max = this.o.maxRetries ?? 8;
     let authRetried = false;
     for (let attempt = 0; ; attempt++) {
+      // The token first: a request counts against its budget from when it is sent.
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      if (opts.auth) headers.Authorization = `Bearer ${await this.token()}`;
       const release = await this.pacer.acquire(key, opts.signal);
       this.stats.pacedMs = this.pacer.pacedMs;
       let res: Response;
       try {
-        const headers: Record<string, string> = { ...(init.headers ?? {}) };
-        if (opts.auth) headers.Authorization = `Bearer ${await this.token()}`;
         this.stats.requests++;
         res = await this.transport(url, { ...init, headers, signal: opts.signal });
         // Follow redirects (OneDrive content -> pre-authenticated download URL) without the token.
@@ -452,6 +465,11 @@ export class GraphTenantClient {
       return await fn();
     } catch (err) {
       if (err instanceof GraphHttpError) throw err;
+      if (err instanceof GraphError && err.statusCode === -1) {
+        const original = this.thrown.get(err.message);
+        this.thrown.delete(err.message);
+        if (original) throw original;
+      }
       if (err instanceof GraphError) {
         const headers: Record<string, string> = {};
         err.headers?.forEach((v, k) => (headers[k] = v));
@@ -485,7 +503,13 @@ class PacedTransport implements Middleware {
     if (typeof o.body === 'string' || Buffer.isBuffer(o.body) || o.body instanceof Uint8Array) body = o.body;
     else if (o.body instanceof ArrayBuffer) body = Buffer.from(o.body);
     else if (o.body !== undefined && o.body !== null) throw new Error(`unsupported request body type for ${redact(url)}`);
-    context.response = await this.c.send(url, { method: o.method ?? 'GET', headers, body }, { auth: true });
+    try {
+      context.response = await this.c.send(url, { method: o.method ?? 'GET', headers, body }, { auth: true });
+    } catch (err) {
+      // The SDK rewraps errors thrown in middleware as GraphError(-1): keep the original to rethrow.
+      if (err instanceof GraphHttpError) this.c.thrown.set(err.message, err);
+      throw err;
+    }
   }
 }
 

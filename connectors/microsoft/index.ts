@@ -52,7 +52,7 @@ export function mapAddress(address: string, identity: MicrosoftConnectorOptions[
 export function createMicrosoftConnector(opts: MicrosoftConnectorOptions): MicrosoftConnector {
   let source: GraphTenantClient | null = null;
   let standby: GraphTenantClient | null = null;
-  const common = { log: opts.log, mailboxConcurrency: opts.mailboxConcurrency, mailboxRequestsPer10Minutes: opts.mailboxRequestsPer10Minutes, retryBaseMs: opts.retryBaseMs };
+  const common = { log: opts.log, mailboxConcurrency: opts.mailboxConcurrency, mailboxRequestsPer10Minutes: opts.mailboxRequestsPer10Minutes, mailboxWindowMs: opts.mailboxWindowMs, retryBaseMs: opts.retryBaseMs };
   const src = () => (source ??= new GraphTenantClient({ tenant: opts.source, role: 'source', ...common }));
   const sby = () => (standby ??= new GraphTenantClient({ tenant: opts.standby, role: 'standby', ...common }));
   const include = globMatcher(opts.include);

@@ -32,6 +32,8 @@ export interface MicrosoftConnectorOptions {
   mailboxConcurrency?: number;
   /** Requests per mailbox per 10 minutes (Graph: 10,000). */
   mailboxRequestsPer10Minutes?: number;
+  /** The window those requests are counted in (default 10 minutes; shorter only against a time-scaled emulator). */
+  mailboxWindowMs?: number;
   /** Calendar window of the calendarView delta, in days before and after the first sync (default 1825 each). */
   calendarWindowDays?: { past: number; future: number };
   /** First back-off of a retry without Retry-After (default 200 ms, doubling, capped at 30 s). */

@@ -189,7 +189,7 @@ export class GraphServer {
       } else {
         throw new GraphApiError(404, 'BadRequest', `Invalid version or resource: ${p}. Microsoft Graph paths start with /v1.0/.`);
       }
-      this.send(res, out, headers, drop);
+      this.send(res, out, headers, drop, release);
     } catch (err) {
       if (err instanceof GraphApiError) {
         this.send(res, { status: err.status, body: errorBody(err), headers: err.headers }, headers, false);
@@ -200,8 +200,12 @@ export class GraphServer {
     } finally {
       if (release) {
         const r = release;
+        // The request stops counting once its response is handed over, as a client sees it end.
         if (res.writableFinished || res.destroyed) r();
-        else res.once('close', r);
+        else {
+          res.once('finish', r);
+          res.once('close', r);
+        }
       }
     }
   }
@@ -274,7 +278,7 @@ export class GraphServer {
     this.stats.byRoute[key] = (this.stats.byRoute[key] ?? 0) + 1;
   }
 
-  private send(res: ServerResponse, out: ApiResponse, base: Record<string, string>, drop: boolean): void {
+  private send(res: ServerResponse, out: ApiResponse, base: Record<string, string>, drop: boolean, release?: (() => void) | null): void {
     this.stats.byStatus[out.status] = (this.stats.byStatus[out.status] ?? 0) + 1;
     if (res.headersSent || res.destroyed) return;
     const headers: Record<string, string> = { ...base, ...(out.headers ?? {}) };
@@ -299,11 +303,18 @@ export class GraphServer {
       setImmediate(() => res.destroy());
       return;
     }
-    if (payload === null) res.end();
-    else if (payload instanceof Buffer) res.end(payload);
-    else {
+    // The mailbox slot is freed as the last byte is handed over: a client cannot see the end of a
+    // response before the service stops counting it.
+    if (payload === null) {
+      release?.();
+      res.end();
+    } else if (payload instanceof Buffer) {
+      release?.();
+      res.end(payload);
+    } else {
       const stream = payload as Readable;
       stream.on('error', () => res.destroy());
+      stream.on('end', () => release?.());
       stream.pipe(res);
     }
   }
