@@ -228,6 +228,11 @@ describe('github connector against the emulators', () => {
       labels: (await allPages(sbyKit, 'GET /repos/{owner}/{repo}/labels', { owner: 'acme-standby', repo: 'alpha' })).length,
       milestones: (await allPages(sbyKit, 'GET /repos/{owner}/{repo}/milestones', { owner: 'acme-standby', repo: 'alpha', state: 'all' })).length,
       releases: (await allPages<{ assets: unknown[] }>(sbyKit, 'GET /repos/{owner}/{repo}/releases', { owner: 'acme-standby', repo: 'alpha' })).map((r) => r.assets.length),
+      reviews: await Promise.all(
+        (await allPages<{ number: number }>(sbyKit, 'GET /repos/{owner}/{repo}/pulls', { owner: 'acme-standby', repo: 'alpha', state: 'all' })).map(
+          async (p) => (await allPages(sbyKit, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { owner: 'acme-standby', repo: 'alpha', pull_number: p.number })).length,
+        ),
+      ),
     });
     const before = await counts();
     // The crashed run created everything but its id map was never committed: keep only git.

@@ -41,6 +41,18 @@ export interface ImportDeps {
 
 type Json = Record<string, unknown>;
 
+/** A standby comment or review found by its marker: its id and current body. */
+interface Found {
+  id: number;
+  body: string;
+}
+
+/** Where an item lives on the standby; `body` is known when it was found by its marker (adoption). */
+interface Located {
+  standbyId: string;
+  body?: string;
+}
+
 interface ImportJob {
   id: number;
   status: string;
@@ -92,9 +104,9 @@ class RepoImport {
   // Lazily loaded standby indexes (one listing per run at most).
   private issueIndex: Map<string, { number: number; body: string | null | undefined; title: string }> | null = null;
   private standbyMax: number | null = null;
-  private commentIndex: Map<string, number> | null = null;
-  private reviewCommentIndex: Map<string, number> | null = null;
-  private readonly reviewIndexes = new Map<number, Map<string, number>>();
+  private commentIndex: Map<string, Found> | null = null;
+  private reviewCommentIndex: Map<string, Found> | null = null;
+  private readonly reviewIndexes = new Map<number, Map<string, Found>>();
   private labelIndex: Map<string, Label> | null = null;
   private milestoneIndex: Map<string, Milestone> | null = null;
   private releaseIndex: Map<string, Release> | null = null;
@@ -844,52 +856,44 @@ class RepoImport {
     return withHeader(c.body, { kind: r.kind, id: r.id }, [attribution(c.user?.login, c.created_at)]);
   }
 
-  private async comments(): Promise<Map<string, number>> {
-    if (!this.commentIndex) {
-      this.commentIndex = new Map();
-      const res = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/issues/comments', this.base, { signal: this.ctx.signal });
-      if (!res.notModified) for (const c of res.data) {
+  /** Standby items of one list by their source markers (read once per run). */
+  private async markerIndex(route: string, params: Json): Promise<Map<string, Found>> {
+    const idx = new Map<string, Found>();
+    const res = await listAll<{ id: number; body?: string | null }>(this.client, route, { ...this.base, ...params }, { signal: this.ctx.signal });
+    if (!res.notModified) {
+      for (const c of res.data) {
         const { meta } = parseHeader(c.body);
-        if (meta?.kind && meta.id) this.commentIndex.set(`${meta.kind}/${meta.id}`, c.id);
+        if (meta?.kind && meta.id) idx.set(`${meta.kind}/${meta.id}`, { id: c.id, body: c.body ?? '' });
       }
-    }
-    return this.commentIndex;
-  }
-
-  private async reviewComments(): Promise<Map<string, number>> {
-    if (!this.reviewCommentIndex) {
-      this.reviewCommentIndex = new Map();
-      const res = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/pulls/comments', this.base, { signal: this.ctx.signal });
-      if (!res.notModified) for (const c of res.data) {
-        const { meta } = parseHeader(c.body);
-        if (meta?.kind && meta.id) this.reviewCommentIndex.set(`${meta.kind}/${meta.id}`, c.id);
-      }
-    }
-    return this.reviewCommentIndex;
-  }
-
-  private async reviews(num: number): Promise<Map<string, number>> {
-    let idx = this.reviewIndexes.get(num);
-    if (!idx) {
-      idx = new Map();
-      const res = await listAll<{ id: number; body?: string | null }>(this.client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...this.base, pull_number: num }, { signal: this.ctx.signal });
-      if (!res.notModified) for (const rv of res.data) {
-        const { meta } = parseHeader(rv.body);
-        if (meta?.kind && meta.id) idx.set(`${meta.kind}/${meta.id}`, rv.id);
-      }
-      this.reviewIndexes.set(num, idx);
     }
     return idx;
   }
 
-  /** Find the standby id of an item by id map or marker: 'c:ID' (issue comment), 'r:ID' (review), 'rc:ID' (review comment). */
-  private async locate(r: ChangeRecord, where: Array<'c' | 'r' | 'rc'>, pullNum: number | null): Promise<string | null> {
+  private async comments(): Promise<Map<string, Found>> {
+    return (this.commentIndex ??= await this.markerIndex('GET /repos/{owner}/{repo}/issues/comments', {}));
+  }
+
+  private async reviewComments(): Promise<Map<string, Found>> {
+    return (this.reviewCommentIndex ??= await this.markerIndex('GET /repos/{owner}/{repo}/pulls/comments', {}));
+  }
+
+  private async reviews(num: number): Promise<Map<string, Found>> {
+    let idx = this.reviewIndexes.get(num);
+    if (!idx) this.reviewIndexes.set(num, (idx = await this.markerIndex('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: num })));
+    return idx;
+  }
+
+  /**
+   * Where an item is on the standby: from the id map, else by its marker ('c:ID' issue comment,
+   * 'r:ID' review, 'rc:ID' review comment), with the body found there.
+   */
+  private async locate(r: ChangeRecord, where: Array<'c' | 'r' | 'rc'>, pullNum: number | null): Promise<Located | null> {
     const entry = this.ctx.idMap.get(r.kind, r.id);
-    if (entry) return entry.standbyId;
+    if (entry) return { standbyId: entry.standbyId };
     const key = `${r.kind}/${r.id}`;
     for (const w of where) {
-      const id = w === 'c' ? (await this.comments()).get(key) : w === 'rc' ? (await this.reviewComments()).get(key) : pullNum !== null ? (await this.reviews(pullNum)).get(key) : undefined;
-      if (id !== undefined) return `${w}:${id}`;
+      const found = w === 'c' ? (await this.comments()).get(key) : w === 'rc' ? (await this.reviewComments()).get(key) : pullNum !== null ? (await this.reviews(pullNum)).get(key) : undefined;
+      if (found !== undefined) return { standbyId: `${w}:${found.id}`, body: found.body };
     }
     return null;
   }
@@ -922,9 +926,9 @@ class RepoImport {
     const entry = this.ctx.idMap.get(r.kind, r.id);
     if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
     if (r.op === 'delete') {
-      const at = entry?.standbyId ?? (await this.locate(r, ['c'], null));
+      const at = await this.locate(r, ['c'], null);
       if (!at) return 'unchanged';
-      await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at).id });
+      await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at.standbyId).id });
       this.ctx.idMap.delete(r.kind, r.id);
       return 'deleted';
     }
@@ -933,9 +937,10 @@ class RepoImport {
     const body = this.commentBody(r, c);
     const at = await this.locate(r, ['c'], null);
     let id: number | null = null;
-    if (at) {
+    if (at && at.body === body) id = RepoImport.split(at.standbyId).id; // adopted as it is
+    else if (at) {
       try {
-        id = (await this.api<{ id: number }>('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at).id, body })).id;
+        id = (await this.api<{ id: number }>('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at.standbyId).id, body })).id;
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
       }
@@ -950,9 +955,9 @@ class RepoImport {
     if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
     const parent = this.parentOf(r, [K.pull, K.issue]);
     if (r.op === 'delete') {
-      const at = entry?.standbyId ?? (await this.locate(r, parent.asIssue ? ['c'] : ['r', 'c'], parent.asIssue ? null : parent.num));
+      const at = await this.locate(r, parent.asIssue ? ['c'] : ['r', 'c'], parent.asIssue ? null : parent.num);
       if (at) {
-        const s = RepoImport.split(at);
+        const s = RepoImport.split(at.standbyId);
         if (s.type === 'c') await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id });
         else {
           // Submitted reviews cannot be deleted: keep it, marked deleted (verification skips it).
@@ -975,8 +980,9 @@ class RepoImport {
     const body = withHeader(rv.body, { kind: r.kind, id: r.id }, [attribution(rv.user?.login, rv.submitted_at, `review: ${rv.state.toLowerCase().replace(/_/g, ' ')}`)]);
     const at = await this.locate(r, parent.asIssue ? ['c'] : ['r', 'c'], parent.asIssue ? null : parent.num);
     let standbyId: string | null = null;
-    if (at) {
-      const s = RepoImport.split(at);
+    if (at && at.body === body) standbyId = at.standbyId; // adopted as it is
+    else if (at) {
+      const s = RepoImport.split(at.standbyId);
       try {
         if (s.type === 'r') await this.api('PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}', { pull_number: parent.num, review_id: s.id, body });
         else await this.api('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id, body });
@@ -1016,9 +1022,9 @@ class RepoImport {
     const entry = this.ctx.idMap.get(r.kind, r.id);
     if (r.op === 'upsert' && entry?.version === r.version) return 'unchanged';
     if (r.op === 'delete') {
-      const at = entry?.standbyId ?? (await this.locate(r, ['rc', 'c'], null));
+      const at = await this.locate(r, ['rc', 'c'], null);
       if (at) {
-        const s = RepoImport.split(at);
+        const s = RepoImport.split(at.standbyId);
         if (s.type === 'rc') await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}', { comment_id: s.id });
         else await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id });
       }
@@ -1035,8 +1041,9 @@ class RepoImport {
     ]);
     const at = await this.locate(r, ['rc', 'c'], null);
     let standbyId: string | null = null;
-    if (at) {
-      const s = RepoImport.split(at);
+    if (at && (at.body === body || at.body === fallbackBody)) standbyId = at.standbyId; // adopted as it is
+    else if (at) {
+      const s = RepoImport.split(at.standbyId);
       try {
         if (s.type === 'rc') await this.api('PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}', { comment_id: s.id, body });
         else await this.api('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id, body: fallbackBody });
