@@ -92,5 +92,5 @@ describe('norestore cycle against GitHub emulators (CLI)', () => {
 
     const check = await runCli(['check', '--config', pair.configFile, '--read-data']);
     expect(check.code, check.stdout + check.stderr).toBe(0);
-  });
+  }, 300_000);
 });
