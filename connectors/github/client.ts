@@ -403,22 +403,29 @@ function nextLink(link: string | undefined): string | null {
 /**
  * Every page of a list (per_page=100, following Link rel="next"). With an ETag, the first page is
  * requested conditionally and a 304 answers "unchanged". The returned ETag is only kept for
- * single-page lists (a 304 on page one says nothing about later pages).
+ * single-page lists (a 304 on page one says nothing about later pages). With `onPage`, pages are
+ * handed over one by one and not kept (long lists in flat memory).
  */
-export async function listAll<T>(client: GithubClient, route: string, params: Record<string, unknown>, opts: { etag?: string; signal?: AbortSignal } = {}): Promise<Conditional<T[]>> {
+export async function listAll<T>(
+  client: GithubClient,
+  route: string,
+  params: Record<string, unknown>,
+  opts: { etag?: string; signal?: AbortSignal; onPage?: (items: T[]) => Promise<void> } = {},
+): Promise<Conditional<T[]>> {
   const first = await getConditional<unknown>(client, route, { per_page: 100, ...params }, opts.etag, opts.signal);
   if (first.notModified) return first;
   const items: T[] = [];
-  const take = (page: unknown): void => {
+  const take = async (page: unknown): Promise<void> => {
     if (!Array.isArray(page)) throw new Error(`GitHub answered ${route} with something that is not a list`);
-    items.push(...(page as T[]));
+    if (opts.onPage) await opts.onPage(page as T[]);
+    else items.push(...(page as T[]));
   };
-  take(first.data);
+  await take(first.data);
   let next = nextLink(first.link);
   let pages = 1;
   while (next) {
     const res = await client.octokit.request({ method: 'GET', url: next, request: { signal: opts.signal } });
-    take(res.data);
+    await take(res.data);
     next = nextLink((res.headers as Record<string, string | undefined>).link);
     pages++;
   }

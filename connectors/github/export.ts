@@ -379,8 +379,9 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
       continue;
     }
     log.info(`github ${l.key}: fewer on the source than possessed, reconciling`, { scope: scope.id, possessed: k });
-    const all = await listAll<unknown>(client, l.route, l.params, { signal });
-    if (!all.notModified) await l.onDeleted(new Set(l.ids(all.data)));
+    const ids = new Set<string>();
+    await listAll<unknown>(client, l.route, l.params, { signal, onPage: async (page) => void l.ids(page).forEach((id) => ids.add(id)) });
+    await l.onDeleted(ids);
   }
 
   // --- releases and assets: full list, deletions by difference, assets streamed ---
@@ -453,9 +454,19 @@ async function sinceList(p: {
 }): Promise<SinceResult> {
   const since = p.prev?.since ?? null;
   const params = since ? { ...p.params, since } : p.params;
+  let newest = since ? Date.parse(since) + SINCE_OVERLAP_MS : 0;
+  const seen = new Set<string>();
+  const onPage = async (page: unknown[]): Promise<void> => {
+    await p.handle(page);
+    for (const item of page as Array<{ updated_at?: string; id?: number; number?: number }>) {
+      const t = item.updated_at ? Date.parse(item.updated_at) : NaN;
+      if (!Number.isNaN(t) && t > newest) newest = t;
+      seen.add(String(item.number ?? item.id));
+    }
+  };
   let res;
   try {
-    res = await listAll<unknown>(p.client, p.route, params, { etag: p.prev?.etag, signal: p.signal });
+    res = await listAll<unknown>(p.client, p.route, params, { etag: p.prev?.etag, signal: p.signal, onPage });
   } catch (err) {
     if (isStatus(err, 410)) {
       p.log.info(`github ${p.what} are disabled on the source repository: skipped, possessed items kept`);
@@ -464,14 +475,6 @@ async function sinceList(p: {
     throw err;
   }
   if (res.notModified) return { next: p.prev!, complete: false, seen: new Set(), disabled: false };
-  await p.handle(res.data);
-  let newest = since ? Date.parse(since) + SINCE_OVERLAP_MS : 0;
-  const seen = new Set<string>();
-  for (const item of res.data as Array<{ updated_at?: string; id?: number; number?: number }>) {
-    const t = item.updated_at ? Date.parse(item.updated_at) : NaN;
-    if (!Number.isNaN(t) && t > newest) newest = t;
-    seen.add(String(item.number ?? item.id));
-  }
   const nextSince = newest > 0 ? new Date(newest - SINCE_OVERLAP_MS).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
   // The ETag answers exactly the request we made; keep it only if the next request is the same one.
   const etag = nextSince === since ? res.etag : undefined;
