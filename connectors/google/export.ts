@@ -313,12 +313,27 @@ async function exportDrive(env: GoogleEnv, target: DriveTarget, cursor: Cursor |
   };
   const driveParams = driveId ? { driveId, supportsAllDrives: true, includeItemsFromAllDrives: true } : {};
 
+  // A My Drive item may sit in a folder someone else owns (a shared folder): that folder is not in
+  // this scope, so the item is restored into the owner's root (declared in kinds.ts).
+  const ownFolder = new Map<string, boolean>();
+  const parentInScope = async (parentId: string): Promise<boolean> => {
+    if (driveId || parentId === rootId || possessed.has(parentId)) return true;
+    const known = ownFolder.get(parentId);
+    if (known !== undefined) return known;
+    const res = await src.callRaw<drive_v3.Schema$File>(actor, 'drive', 1, (a) => a.drive.files.get({ fileId: parentId, fields: 'id,ownedByMe,trashed' }), { what: 'files.get parent', signal, accept: [404] });
+    const own = !!res.data && res.data.ownedByMe === true && !res.data.trashed;
+    ownFolder.set(parentId, own);
+    return own;
+  };
   const emitFiles = async (files: Array<{ file: drive_v3.Schema$File; time?: string }>): Promise<void> => {
+    for (const x of files) if (belongs(x.file)) ownFolder.set(x.file.id as string, true);
     const ordered = depthOrder(files.map((x) => x.file));
     const times = new Map(files.map((x) => [x.file.id as string, x.time]));
     for (const f of ordered) {
       if (possessed.get(f.id as string) === String(f.version)) continue;
-      const record = await fileRecord(env, actor, rootId, f, !!driveId, ctx);
+      const parent = f.parents?.[0];
+      const outside = !!parent && !(await parentInScope(parent));
+      const record = await fileRecord(env, actor, rootId, f, !!driveId, ctx, outside);
       if (record) {
         record.sourceTime = times.get(f.id as string) ?? record.sourceTime;
         await emitChanged(ctx, possessed, record);
@@ -372,7 +387,8 @@ async function exportDrive(env: GoogleEnv, target: DriveTarget, cursor: Cursor |
   return { v: 1, pageToken: start.startPageToken as string };
 }
 
-async function fileRecord(env: GoogleEnv, actor: string, rootId: string, f: drive_v3.Schema$File, shared: boolean, ctx: ExportContext): Promise<ChangeRecordInput | null> {
+/** `parentOutside`: the parent folder is not in this scope (owned by someone else): restored into the root. */
+async function fileRecord(env: GoogleEnv, actor: string, rootId: string, f: drive_v3.Schema$File, shared: boolean, ctx: ExportContext, parentOutside = false): Promise<ChangeRecordInput | null> {
   const src = env.source;
   const id = f.id as string;
   const perms = shared ? ownPermissions(await listPermissions(src, actor, id, ctx.signal)) : ownPermissions(f.permissions ?? []);
@@ -393,7 +409,7 @@ async function fileRecord(env: GoogleEnv, actor: string, rootId: string, f: driv
       sha256Checksum: f.sha256Checksum ?? null,
       version: f.version ?? null,
     },
-    parent: parentId === rootId ? 'root' : parentId,
+    parent: parentId === rootId || parentOutside ? 'root' : parentId,
     permissions: perms,
     exportMimeType: null,
     exportError: null,

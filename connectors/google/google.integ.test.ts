@@ -139,4 +139,26 @@ describe('google connector against the emulator', () => {
       await p.close();
     }
   });
+
+  it("restores an item that sits in someone else's shared folder into its owner's root", async () => {
+    const p = await pair({ profile: 'empty' });
+    try {
+      const a = p.source.mutate.addUser({ local: 'anna', givenName: 'Anna', familyName: 'A' });
+      const b = p.source.mutate.addUser({ local: 'bert', givenName: 'Bert', familyName: 'B' });
+      const folder = await p.source.mutate.createFolder(a, 'Team folder');
+      p.source.mutate.share(folder, { type: 'user', role: 'writer', email: b });
+      const file = await p.source.mutate.createFile(a, { name: 'x', content: Buffer.from('x') });
+      // bert's file in anna's folder (owned by bert).
+      const mine = await p.source.mutate.createFile(b, { name: 'bert.txt', mimeType: 'text/plain', content: Buffer.from('von Bert'), parentId: folder });
+      const scope = await p.scope('drive~acme.test~bert');
+      const store = new MemoryScopeStore();
+      const recs = await runExport(p.connector, scope, store, join(dir, 'w4'));
+      expect(recs.map((r) => [r.id, (r.raw as { parent: string }).parent])).toEqual([[mine, 'root']]);
+      expect((await runImport(p.connector, scope, store, join(dir, 'w4'))).failed).toEqual([]);
+      expect((await runVerify(p.connector, scope, store, join(dir, 'w4'))).findings).toEqual([]);
+      expect(file).toBeTruthy();
+    } finally {
+      await p.close();
+    }
+  });
 });

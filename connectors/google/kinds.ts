@@ -108,6 +108,7 @@ export function googleKinds(opts: { convertOfficeToNative: boolean }): KindSpec[
           { field: 'owner, lastModifyingUser', why: 'the restoring identity owns the standby copy (the mapped user in My Drive, the shared drive in shared drives)' },
           { field: 'native documents above the 10 MB export limit', why: 'Drive refuses to export them; they are recorded as possessed metadata and reported as import failures' },
           { field: 'shortcuts, Forms, Sites, Maps, Jamboards', why: 'no export format; see uncovered kinds' },
+          { field: 'parent (folders owned by others)', why: 'an item in a folder someone else owns is restored into its owner\'s My Drive root (the folder belongs to the other user\'s scope)' },
         ],
       },
     },

@@ -34,6 +34,8 @@ export interface FileSpec {
   parentId?: string;
   mimeType?: string;
   content?: Buffer;
+  /** Content as a stream (large files: spilled to disk, never held in memory). */
+  stream?: AsyncIterable<Buffer>;
   /** Text of a Google-native document. */
   text?: string;
   createdTime?: string;
@@ -205,10 +207,10 @@ export class Mutations {
     };
     if (spec.description) f.description = spec.description;
     if (parent.driveId) f.driveId = parent.driveId;
-    else f.owner = parent.owner ?? user;
+    else f.owner = user;
     if (f.mimeType.startsWith('application/vnd.google-apps.')) {
       if (f.mimeType !== NATIVE.folder) f.text = spec.text ?? '';
-    } else f.content = await this.state.content.fromBuffer(spec.content ?? Buffer.alloc(0));
+    } else f.content = spec.stream ? await this.state.content.fromStream(spec.stream) : await this.state.content.fromBuffer(spec.content ?? Buffer.alloc(0));
     d.files.set(f.id, f);
     d.touch(f);
     if (spec.modifiedTime) f.modifiedTime = spec.modifiedTime;
