@@ -137,5 +137,5 @@ describe('norestore cycle with Microsoft 365 (CLI, emulated tenants)', () => {
     expect(standby.invitations()).toEqual([]);
     expect(standby.stats().mailboxes).not.toEqual({});
     for (const [key, c] of Object.entries(standby.stats().mailboxes)) expect(c.peakConcurrency, key).toBeLessThanOrEqual(4);
-  });
+  }, 300_000);
 });

@@ -1,4 +1,4 @@
 import { runConnectorSuite } from '../../test/conformance/connector.js';
 import { startMicrosoftFixture } from '../../test/helpers/microsoft-fixture.js';
 
-runConnectorSuite('microsoft', async () => startMicrosoftFixture({ users: 2 }));
+runConnectorSuite('microsoft', async () => startMicrosoftFixture({ users: 1 }));

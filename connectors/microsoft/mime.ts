@@ -137,7 +137,8 @@ function decodeQuotedPrintable(buf: Buffer): Buffer {
 function decodeBody(body: Buffer, encoding: string | null): Buffer {
   switch ((encoding ?? '').trim().toLowerCase()) {
     case 'base64':
-      return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+      // Node's decoder skips line breaks and other characters outside the alphabet.
+      return Buffer.from(body.toString('latin1'), 'base64');
     case 'quoted-printable':
       return decodeQuotedPrintable(body);
     default:
@@ -146,10 +147,46 @@ function decodeBody(body: Buffer, encoding: string | null): Buffer {
 }
 
 function splitHeaderBody(buf: Buffer): { head: string; body: Buffer } {
-  const s = buf.toString('latin1');
-  const m = /\r?\n\r?\n/.exec(s);
-  if (!m) return { head: s, body: Buffer.alloc(0) };
-  return { head: s.slice(0, m.index), body: buf.subarray(m.index + m[0].length) };
+  const crlf = buf.indexOf('\r\n\r\n');
+  const lf = buf.indexOf('\n\n');
+  let at = -1;
+  let len = 0;
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) {
+    at = crlf;
+    len = 4;
+  } else if (lf >= 0) {
+    at = lf;
+    len = 2;
+  }
+  if (at < 0) return { head: buf.toString('latin1'), body: Buffer.alloc(0) };
+  return { head: buf.subarray(0, at).toString('latin1'), body: buf.subarray(at + len) };
+}
+
+/** The parts of a multipart body between `--boundary` lines (Buffer searches: bodies can be large). */
+function splitParts(body: Buffer, boundary: string): Buffer[] {
+  const delim = Buffer.from(`--${boundary}`, 'latin1');
+  const pieces: Buffer[] = [];
+  let pos = body.indexOf(delim);
+  while (pos >= 0 && (pos === 0 || body[pos - 1] === 0x0a)) {
+    const after = pos + delim.length;
+    if (body[after] === 0x2d && body[after + 1] === 0x2d) break;
+    const nl = body.indexOf(0x0a, after);
+    if (nl < 0) break;
+    const start = nl + 1;
+    let next = start;
+    for (;;) {
+      next = body.indexOf(delim, next);
+      if (next < 0 || body[next - 1] === 0x0a) break;
+      next += delim.length;
+    }
+    const stop = next < 0 ? body.length : next;
+    let end = stop;
+    if (end > start && body[end - 1] === 0x0a) end--;
+    if (end > start && body[end - 1] === 0x0d) end--;
+    pieces.push(body.subarray(start, Math.max(start, end)));
+    pos = next;
+  }
+  return pieces;
 }
 
 export function parseMime(buf: Buffer, depth = 0): MimePart {
@@ -161,23 +198,7 @@ export function parseMime(buf: Buffer, depth = 0): MimePart {
   const disp = cd ? parseParams(cd) : null;
   const part: MimePart = { headers, contentType: ct.value, params: ct.params, disposition: disp?.value ?? null, dispositionParams: disp?.params ?? {}, body: Buffer.alloc(0), parts: [] };
   if (ct.value.startsWith('multipart/') && ct.params.boundary && depth < 20) {
-    const text = body.toString('latin1');
-    const delim = `--${ct.params.boundary}`;
-    const pieces: Buffer[] = [];
-    let pos = text.indexOf(delim);
-    while (pos >= 0) {
-      const after = pos + delim.length;
-      if (text.startsWith('--', after)) break;
-      const start = text.indexOf('\n', after) + 1;
-      if (start <= 0) break;
-      let next = text.indexOf(`\n${delim}`, start);
-      if (next < 0) next = text.length;
-      let end = next;
-      if (text[end - 1] === '\r') end--;
-      pieces.push(body.subarray(start, end));
-      pos = next < text.length ? next + 1 : -1;
-    }
-    part.parts = pieces.map((p) => parseMime(p, depth + 1));
+    part.parts = splitParts(body, ct.params.boundary).map((p) => parseMime(p, depth + 1));
   } else {
     part.body = decodeBody(body, header(headers, 'content-transfer-encoding'));
   }

@@ -208,7 +208,9 @@ describe('mail', () => {
 
 describe('throttling as Graph does it', () => {
   it('answers a fifth concurrent request to one mailbox with 429 MailboxConcurrency and Retry-After', async () => {
-    emu.setFaults('latency=150');
+    // Open the connections first, so the six requests arrive together and each holds its slot 1.5 s.
+    await Promise.all(Array.from({ length: 6 }, () => raw('GET', '/users')));
+    emu.setFaults('latency=1500');
     try {
       const rs = await Promise.all(Array.from({ length: 6 }, () => raw('GET', `/users/${uid}/mailFolders`)));
       const throttled = rs.filter((r) => r.status === 429);

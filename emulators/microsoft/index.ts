@@ -116,7 +116,7 @@ export async function startMicrosoftEmulator(opts: MicrosoftEmulatorOptions = {}
   const drive = new DriveService(tenant, uploads, dataDir);
   const server = new GraphServer({ tenant, auth, limiter, faults, uploads, drive, cert, routes: [...userRoutes(), ...mailRoutes(uploads), ...calendarRoutes(), ...contactRoutes()] });
   const origin = await server.listen(opts.host ?? '127.0.0.1', opts.port ?? 0);
-  const mutate = new Mutator(tenant);
+  const mutate = new Mutator(tenant, dataDir);
 
   return {
     service: 'microsoft',

@@ -69,7 +69,9 @@ export function quotedPrintable(text: string): string {
 }
 
 function base64Lines(buf: Buffer): string {
-  return buf.toString('base64').replace(/(.{76})/g, '$1\r\n').replace(/\r\n$/, '');
+  const lines: string[] = [];
+  for (let i = 0; i < buf.length; i += 57) lines.push(buf.subarray(i, i + 57).toString('base64'));
+  return lines.join('\r\n');
 }
 
 function fileNameParams(name: string, param: 'name' | 'filename'): string {

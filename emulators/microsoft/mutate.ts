@@ -3,7 +3,10 @@
  * state, moves, deletions, edited files, moved events ...) and return the ids touched, so a test can
  * tell which items the next delta must carry. Users are addressed by id or userPrincipalName.
  */
-import { quickXorBase64 } from './quickxor.js';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { QuickXorHash, quickXorBase64 } from './quickxor.js';
 import { mimeTypeOf } from './drive.js';
 import { detBytes, makeAttachment, makeMessage } from './seed.js';
 import type { DriveItemState, EventState, MailFolderState, MessageState, TenantState, UserState } from './state.js';
@@ -11,7 +14,10 @@ import type { DriveItemState, EventState, MailFolderState, MessageState, TenantS
 export class Mutator {
   private n = 1000;
 
-  constructor(private readonly t: TenantState) {}
+  constructor(
+    private readonly t: TenantState,
+    private readonly dataDir?: string,
+  ) {}
 
   private user(u: string): UserState {
     const x = this.t.user(u);
@@ -152,6 +158,28 @@ export class Mutator {
     const existing = this.t.childByName(u.drive, parent.id, name);
     const now = new Date(this.t.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return this.t.putDriveFile(u.drive, parent.id, name, { buf }, quickXorBase64(buf), mimeTypeOf(name), { lastModifiedDateTime: now }, existing).item;
+  }
+
+  /** Create or overwrite a large file from a stream, spooled to the emulator's data directory (memory stays flat). */
+  async writeFileStream(user: string, path: string, stream: AsyncIterable<Buffer | Uint8Array>): Promise<DriveItemState> {
+    if (!this.dataDir) throw new Error('mutate.writeFileStream needs the emulator data directory');
+    const u = this.user(user);
+    const parts = path.split('/').filter(Boolean);
+    const name = parts.pop() as string;
+    const parent = this.pathItem(u, parts.join('/'));
+    const file = join(this.dataDir, `seed-${randomBytes(9).toString('base64url')}`);
+    const hash = new QuickXorHash();
+    let size = 0;
+    const out = createWriteStream(file);
+    for await (const chunk of stream) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      hash.update(b);
+      size += b.length;
+      if (!out.write(b)) await new Promise<void>((r) => out.once('drain', r));
+    }
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const existing = this.t.childByName(u.drive, parent.id, name);
+    return this.t.putDriveFile(u.drive, parent.id, name, { file, size }, hash.digestBase64(), mimeTypeOf(name), undefined, existing).item;
   }
 
   addDriveFolder(user: string, parentPath: string, name: string): DriveItemState {

@@ -65,7 +65,15 @@ function iso(ms: number): string {
 export function detBytes(label: string, size: number): Buffer {
   const key = createHash('sha256').update(label).digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
+  // At most 256 KiB of keystream, repeated (with the offset mixed in) for larger sizes.
+  const block = cipher.update(Buffer.alloc(Math.min(size, 256 * 1024)));
+  if (block.length >= size) return block.subarray(0, size);
+  const out = Buffer.allocUnsafe(size);
+  for (let off = 0, n = 0; off < size; off += block.length, n++) {
+    block.copy(out, off, 0, Math.min(block.length, size - off));
+    out[off] = n & 0xff;
+  }
+  return out;
 }
 
 function counts(spec: SeedSpec): Required<Omit<SeedSpec, 'profile'>> {
