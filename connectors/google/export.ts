@@ -149,9 +149,9 @@ async function exportMailbox(env: GoogleEnv, user: string, cursor: Cursor | null
   const possessed = await ctx.possessed(K.message);
   const fetchAndEmit = async (ids: string[]): Promise<void> => {
     // Fetch in parallel (paced per user), emit in order.
-    for (let i = 0; i < ids.length; i += 32) {
-      const batch = ids.slice(i, i + 32);
-      const records = await mapLimit(batch, 8, (id) => messageRecord(env, user, id, possessed, ctx));
+    for (let i = 0; i < ids.length; i += 64) {
+      const batch = ids.slice(i, i + 64);
+      const records = await mapLimit(batch, 16, (id) => messageRecord(env, user, id, possessed, ctx));
       for (const r of records) if (r) await emitChanged(ctx, possessed, r);
     }
   };

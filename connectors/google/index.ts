@@ -51,7 +51,12 @@ export function createGoogleConnector(opts: GoogleConnectorOptions): GoogleConne
       for await (const page of pages((t) => src.call(admin, 'directory', 1, (a) => a.admin.users.list({ customer: 'my_customer', maxResults: 500, orderBy: 'email', pageToken: t }), { what: 'users.list' }))) {
         for (const u of page.users ?? []) {
           const email = u.primaryEmail?.toLowerCase();
-          if (!email || u.suspended || u.archived) continue;
+          if (!email) continue;
+          if (u.suspended || u.archived) {
+            // Google refuses to impersonate a suspended user: nothing of theirs can be read meanwhile.
+            opts.log.warn('suspended user: mailbox, drive and calendar not exported while suspended (earlier exports stay possessed)', { user: email });
+            continue;
+          }
           if ((include && !include(email)) || (exclude && exclude(email))) continue;
           out.push({ id: userScopeId('mailbox', email), type: 'mailbox', name: email });
           out.push({ id: userScopeId('drive', email), type: 'drive', name: email });
