@@ -66,7 +66,7 @@ export function headerOf(err: unknown, name: string): string | null {
 }
 
 export type RequestBody = string | Buffer | Uint8Array | null | undefined;
-export type Transport = (url: string, init: { method?: string; headers?: Record<string, string>; body?: RequestBody; signal?: AbortSignal }) => Promise<Response>;
+export type Transport = ((url: string, init: { method?: string; headers?: Record<string, string>; body?: RequestBody; signal?: AbortSignal }) => Promise<Response>) & { close(): void };
 
 /** A fetch-like function over node:http(s) with keep-alive agents and, optionally, extra trusted CAs. */
 export function createTransport(caCertificate?: string): Transport {
@@ -74,7 +74,7 @@ export function createTransport(caCertificate?: string): Transport {
   // certificate on each request.
   const https = new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(caCertificate ? { secureContext: createSecureContext({ ca: [...rootCertificates, caCertificate] }) } : {}) });
   const http = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  return (url, init) =>
+  const send = (url: string, init: Parameters<Transport>[1]) =>
     new Promise<Response>((resolve, reject) => {
       const u = new URL(url);
       const isHttps = u.protocol === 'https:';
@@ -115,6 +115,12 @@ export function createTransport(caCertificate?: string): Transport {
       req.on('error', reject);
       req.end(init.body ?? undefined);
     });
+  return Object.assign(send, {
+    close: () => {
+      https.destroy();
+      http.destroy();
+    },
+  });
 }
 
 /** Which budget a request belongs to: a mailbox (Outlook limits), a drive, a transfer URL, or the app. */
@@ -318,6 +324,11 @@ export class GraphTenantClient {
       defaultVersion: 'v1.0',
       customHosts: new Set([host]),
     });
+  }
+
+  /** Close idle keep-alive connections. */
+  close(): void {
+    this.transport.close();
   }
 
   get role(): 'source' | 'standby' {

@@ -166,6 +166,8 @@ export function createMicrosoftConnector(opts: MicrosoftConnectorOptions): Micro
     normalize: (record, ctx) => normalizeStored(record, ctx),
 
     async close() {
+      source?.close();
+      standby?.close();
       source = null;
       standby = null;
     },
