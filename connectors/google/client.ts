@@ -66,6 +66,21 @@ export class GoogleApiError extends Error {
 }
 
 /**
+ * Sleep `ms`, checking `signal` every 250 ms (no abort listener per sleeper: many parallel waits on
+ * one run's signal would otherwise pile up listeners).
+ */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  let left = ms;
+  while (left > 0) {
+    signal?.throwIfAborted();
+    const step = Math.min(left, 250);
+    await sleep(step);
+    left -= step;
+  }
+  signal?.throwIfAborted();
+}
+
+/**
  * Sliding-window pacer in units, with a block-until time. A call occupies the window from when it is
  * sent until a window after its answer arrived (in flight it never leaves): Google counts it when it
  * arrives, somewhere in between, so the units Google sees in any window never exceed `max`.
@@ -78,7 +93,7 @@ export class Pacer {
     readonly windowMs: number,
     readonly max: number,
     private readonly now: () => number = Date.now,
-    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
+    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = pause,
   ) {}
 
   block(untilMs: number): void {
@@ -340,7 +355,7 @@ export class GoogleClient {
         } else {
           this.stats.retried++;
           this.opts.log.debug('retrying', { api, what: o.what, status: c.status, reason: c.reason, attempt });
-          await sleep(backoff, undefined, o.signal ? { signal: o.signal } : undefined);
+          await pause(backoff, o.signal);
           if (o.write && o.lookup) {
             const found = await o.lookup();
             if (found !== null && found !== undefined) return { data: found as T, status: 200 };
@@ -378,7 +393,7 @@ export class GoogleClient {
             return;
           }
           this.stats.retried++;
-          await sleep(Math.min(32_000, this.retryBaseMs * 2 ** (attempt - 1)));
+          await pause(Math.min(32_000, this.retryBaseMs * 2 ** (attempt - 1)), signal);
         }
       }
     };
