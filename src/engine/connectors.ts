@@ -37,6 +37,9 @@ export async function connectorForSource(src: SourceConfig, log: Logger, opts: {
         standby,
         identity: opts.reversed ? { domains: invert(src.identity.domains), users: invert(src.identity.users) } : src.identity,
         convertOfficeToNative: src.options.convertOfficeToNative,
+        include: src.include,
+        exclude: src.exclude,
+        ...(src.options.gmailUnitsPerSecond !== undefined ? { gmailUnitsPerSecond: src.options.gmailUnitsPerSecond } : {}),
         log,
       });
     }
@@ -47,6 +50,10 @@ export async function connectorForSource(src: SourceConfig, log: Logger, opts: {
         source,
         standby,
         identity: opts.reversed ? { domains: invert(src.identity.domains), users: invert(src.identity.users) } : src.identity,
+        include: src.include,
+        exclude: src.exclude,
+        mailboxConcurrency: src.options.mailboxConcurrency,
+        mailboxRequestsPer10Minutes: src.options.mailboxRequestsPer10Minutes,
         log,
       });
     }
