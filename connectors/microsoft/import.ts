@@ -20,6 +20,7 @@ import { type GraphTenantClient, GraphHttpError, listAll, mapLimit, statusOf } f
 import { attachments as mimeAttachments, parseMime, type MimeAttachment } from './mime.js';
 import { Contact, DriveItem, Event, Message } from './schema.js';
 import { ATTENDEES_PROP, K, NR, SOURCE_ID_PROP, type ScopeKind } from './types.js';
+import { ATTENDEE_MARK_HTML, ATTENDEE_MARK_TEXT, CONTACT_FIELDS, attendeeList, bodyText, normRecurrence, stripAttendeeBlock } from './normalize.js';
 
 type Raw = Record<string, unknown>;
 const enc = encodeURIComponent;
@@ -118,20 +119,44 @@ function depthOrder(records: ChangeRecord[]): ChangeRecord[] {
   return [...records].sort((a, b) => depth(a) - depth(b) || a.seq - b.seq);
 }
 
-/** A per-run index source id -> standby id of a standby collection, built on first need. */
+interface Indexed {
+  bySource: Map<string, string>;
+  byNatural: Map<string, string[]>;
+}
+
+/**
+ * A per-run index of a standby collection, built on first need: source id (the norestoreSourceId
+ * extended property) -> standby id, and a natural key (internetMessageId; subject and times; name
+ * and address) -> standby ids, for items the property does not name (created by someone else, or
+ * the originals when replication runs the other way after a failover). A standby item already
+ * mapped in the id map is never adopted a second time.
+ */
 class AdoptionIndex {
-  private cache = new Map<string, Promise<Map<string, string>>>();
-  constructor(private readonly env: ImportEnv) {}
-  get(listUrl: string): Promise<Map<string, string>> {
+  private cache = new Map<string, Promise<Indexed>>();
+  private claimed: Set<string> | null = null;
+  constructor(
+    private readonly env: ImportEnv,
+    private readonly kind: string,
+    private readonly select: string,
+    private readonly naturalKey: (item: Raw) => string | null,
+  ) {}
+
+  private index(listUrl: string): Promise<Indexed> {
     let p = this.cache.get(listUrl);
     if (!p) {
       p = (async () => {
-        const out = new Map<string, string>();
+        const out: Indexed = { bySource: new Map(), byNatural: new Map() };
         const sep = listUrl.includes('?') ? '&' : '?';
-        const items = await listAll<{ id: string; singleValueExtendedProperties?: Array<{ id: string; value: string }> }>(this.env.c, `${listUrl}${sep}$select=id&$top=250&$expand=${EXPAND_SOURCE_ID}`);
+        const items = await listAll<Raw & { id: string; singleValueExtendedProperties?: Array<{ id: string; value: string }> }>(
+          this.env.c,
+          `${listUrl}${sep}$select=${this.select}&$top=250&$expand=${EXPAND_SOURCE_ID}`,
+          { Prefer: 'outlook.timezone="UTC"' },
+        );
         for (const it of items) {
           const v = it.singleValueExtendedProperties?.find((p) => p.id.toLowerCase() === SOURCE_ID_PROP.toLowerCase())?.value;
-          if (v) out.set(v, it.id);
+          if (v) out.bySource.set(v, it.id);
+          const k = this.naturalKey(it);
+          if (k) out.byNatural.set(k, [...(out.byNatural.get(k) ?? []), it.id]);
         }
         return out;
       })();
@@ -140,9 +165,36 @@ class AdoptionIndex {
     }
     return p;
   }
-  forget(listUrl: string): void {
-    this.cache.delete(listUrl);
+
+  /** The standby item for a source item: by source id, else by natural key (unclaimed only). */
+  async find(listUrl: string, sourceId: string, raw: Raw | null): Promise<string | undefined> {
+    const idx = await this.index(listUrl);
+    const direct = idx.bySource.get(sourceId);
+    if (direct) return direct;
+    const k = raw ? this.naturalKey(raw) : null;
+    if (!k) return undefined;
+    if (!this.claimed) this.claimed = new Set([...this.env.ctx.idMap.entries(this.kind)].map(([, e]) => e.standbyId));
+    const hit = (idx.byNatural.get(k) ?? []).find((id) => !this.claimed?.has(id));
+    if (hit) this.claimed.add(hit);
+    return hit;
   }
+}
+
+const messageKey = (m: Raw): string | null => (typeof m.internetMessageId === 'string' && m.internetMessageId ? `mid:${m.internetMessageId}` : null);
+const eventKey = (e: Raw): string | null => {
+  const start = (e.start as { dateTime?: string } | undefined)?.dateTime;
+  const end = (e.end as { dateTime?: string } | undefined)?.dateTime;
+  return start && end ? `ev:${String(e.subject ?? '')}|${isoInstant(start)}|${isoInstant(end)}` : null;
+};
+const contactKey = (c: Raw): string | null => {
+  const mail = (c.emailAddresses as Array<{ address?: string }> | undefined)?.[0]?.address;
+  return c.displayName ? `ct:${String(c.displayName)}|${(mail ?? '').toLowerCase()}` : null;
+};
+
+function isoInstant(v: string): string {
+  const s = v.replace(/(\.\d{3})\d*/, '$1');
+  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : v;
 }
 
 async function ignore404(p: Promise<unknown>): Promise<void> {
@@ -190,7 +242,7 @@ async function importMail(env: ImportEnv, records: ChangeRecord[], res: Result):
     }
     return p;
   };
-  const adopt = new AdoptionIndex(env);
+  const adopt = new AdoptionIndex(env, K.message, 'id,internetMessageId', messageKey);
   const folders = depthOrder(records.filter((r) => r.kind === K.mailFolder && r.op === 'upsert'));
   for (const r of folders) {
     try {
@@ -253,7 +305,7 @@ async function importMail(env: ImportEnv, records: ChangeRecord[], res: Result):
         let standbyId = entry?.standbyId;
         if (!standbyId && r.parent) {
           const fid = ctx.idMap.get(K.mailFolder, r.parent)?.standbyId;
-          if (fid) standbyId = (await adopt.get(`/users/${sid}/mailFolders/${fid}/messages`)).get(r.id);
+          if (fid) standbyId = await adopt.find(`/users/${sid}/mailFolders/${fid}/messages`, r.id, null);
         }
         if (standbyId) await ignore404(c.delete(`/users/${sid}/messages/${standbyId}`));
         ctx.idMap.delete(K.message, r.id);
@@ -279,11 +331,11 @@ async function importMail(env: ImportEnv, records: ChangeRecord[], res: Result):
         }
       }
       const listUrl = `/users/${sid}/mailFolders/${fid}/messages`;
-      const adopted = (await adopt.get(listUrl)).get(r.id);
+      const adopted = await adopt.find(listUrl, r.id, m as Raw);
       const mime = r.blobs?.mime ? mimeAttachments(parseMime(await readBlob(ctx, r.blobs.mime.sha256))) : [];
       if (adopted) {
         await ensureAttachments(env, adopted, mime);
-        await updateMessage(env, adopted, m);
+        await updateMessage(env, adopted, m, r.id);
         ctx.idMap.set(K.message, r.id, { standbyId: adopted, version: r.version });
         res.imported++;
         return;
@@ -327,8 +379,10 @@ function mutableMessageFields(m: Message): Raw {
   return out;
 }
 
-async function updateMessage(env: ImportEnv, standbyId: string, m: Message): Promise<void> {
+async function updateMessage(env: ImportEnv, standbyId: string, m: Message, adoptedFor?: string): Promise<void> {
   const body = mutableMessageFields(m);
+  // An item adopted by its natural key gets the source id too, for later runs.
+  if (adoptedFor) body.singleValueExtendedProperties = [{ id: SOURCE_ID_PROP, value: adoptedFor }];
   if (m.isDraft) {
     Object.assign(body, {
       subject: m.subject ?? '',
@@ -542,19 +596,12 @@ async function importDrive(env: ImportEnv, records: ChangeRecord[], res: Result)
 
 // ---- calendar -----------------------------------------------------------------------------------
 
-export const ATTENDEE_MARK_HTML = '<div id="norestore-attendees">';
-export const ATTENDEE_MARK_TEXT = '\n\n-- norestore: attendees of the original meeting';
-
-export function attendeeList(e: Event): string[] {
-  return (e.attendees ?? []).filter((a) => a.emailAddress?.address).map((a) => `${a.type ?? 'required'}:${String(a.emailAddress.address).toLowerCase()}`).sort();
-}
-
 function eventPayload(sourceId: string, e: Event): Raw {
   const attendees = e.attendees ?? [];
   const listed = attendees.map((a) => `${a.emailAddress?.name ? `${a.emailAddress.name} ` : ''}<${a.emailAddress?.address ?? ''}> (${a.type ?? 'required'})`);
   const html = (e.body?.contentType ?? 'text').toLowerCase() === 'html';
   let content = e.body?.content ?? '';
-  if (listed.length) {
+  if (listed.length && !content.includes(ATTENDEE_MARK_HTML) && !content.includes(ATTENDEE_MARK_TEXT)) {
     const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     content = html
       ? `${content}${ATTENDEE_MARK_HTML}<hr><p>Attendees of the original meeting (restored by norestore; not invited on this tenant):</p><ul>${listed.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`
@@ -582,14 +629,73 @@ function eventPayload(sourceId: string, e: Event): Raw {
   };
 }
 
+/**
+ * Update a standby event with only what differs: a meeting that has attendees (an original adopted
+ * after a failover) would send them an update for a PATCH of its times, even an unchanged one.
+ * Returns false when the event is gone.
+ */
+async function patchEvent(env: ImportEnv, standbyId: string, payload: Raw): Promise<boolean> {
+  let cur: Raw;
+  try {
+    cur = await env.c.get<Raw>(`/users/${env.sid}/events/${standbyId}?$expand=singleValueExtendedProperties($filter=id eq '${SOURCE_ID_PROP}' or id eq '${ATTENDEES_PROP}')`, { Prefer: 'outlook.timezone="UTC"' });
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw err;
+  }
+  const norm = (k: string, v: unknown): string => {
+    switch (k) {
+      case 'body':
+        return bodyText(stripAttendeeBlock(v as { contentType?: string; content?: string })) + '|' + JSON.stringify(attendeeBlock(v));
+      case 'location':
+        return String((v as { displayName?: string } | null)?.displayName ?? '');
+      case 'recurrence':
+        return JSON.stringify(normRecurrence(v));
+      case 'categories':
+        return JSON.stringify([...((v as string[] | null) ?? [])].sort());
+      case 'start':
+      case 'end':
+        return instantOf((v as { dateTime?: string } | null)?.dateTime);
+      default:
+        return JSON.stringify(v ?? null);
+    }
+  };
+  const change: Raw = {};
+  for (const k of ['subject', 'body', 'isAllDay', 'location', 'recurrence', 'showAs', 'sensitivity', 'importance', 'categories', 'isReminderOn', 'reminderMinutesBeforeStart']) {
+    if (k in payload && norm(k, payload[k]) !== norm(k, cur[k])) change[k] = payload[k];
+  }
+  if (norm('start', payload.start) !== norm('start', cur.start) || norm('end', payload.end) !== norm('end', cur.end)) {
+    change.start = payload.start;
+    change.end = payload.end;
+  }
+  const have = new Map(((cur.singleValueExtendedProperties as Array<{ id: string; value: string }> | undefined) ?? []).map((p) => [p.id.toLowerCase(), p.value]));
+  const want = payload.singleValueExtendedProperties as Array<{ id: string; value: string }>;
+  if (want.some((p) => have.get(p.id.toLowerCase()) !== p.value)) change.singleValueExtendedProperties = want;
+  if (Object.keys(change).length) await env.c.patch(`/users/${env.sid}/events/${standbyId}`, change);
+  return true;
+}
+
+function attendeeBlock(v: unknown): string {
+  const content = (v as { content?: string } | null)?.content ?? '';
+  const i = content.indexOf(ATTENDEE_MARK_HTML);
+  const j = content.indexOf(ATTENDEE_MARK_TEXT);
+  return i >= 0 ? content.slice(i) : j >= 0 ? content.slice(j) : '';
+}
+
+function instantOf(v: string | undefined): string {
+  if (!v) return '';
+  const s = v.replace(/(\.\d{3})\d*/, '$1');
+  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : v;
+}
+
 async function importCalendar(env: ImportEnv, records: ChangeRecord[], res: Result): Promise<void> {
   const { c, sid, ctx } = env;
-  const adopt = new AdoptionIndex(env);
+  const adopt = new AdoptionIndex(env, K.event, 'id,subject,start,end', eventKey);
   await mapLimit(records.filter((r) => r.kind === K.event), 4, async (r) => {
     try {
       const entry = ctx.idMap.get(K.event, r.id);
       if (r.op === 'delete') {
-        const standbyId = entry?.standbyId ?? (await adopt.get(`/users/${sid}/events`)).get(r.id);
+        const standbyId = entry?.standbyId ?? (await adopt.find(`/users/${sid}/events`, r.id, null));
         if (standbyId) await ignore404(c.delete(`/users/${sid}/events/${standbyId}`));
         ctx.idMap.delete(K.event, r.id);
         res.deleted++;
@@ -601,15 +707,8 @@ async function importCalendar(env: ImportEnv, records: ChangeRecord[], res: Resu
       }
       const e = Event.parse(r.raw);
       const payload = eventPayload(r.id, e);
-      let standbyId = entry?.standbyId ?? (await adopt.get(`/users/${sid}/events`)).get(r.id);
-      if (standbyId) {
-        try {
-          await c.patch(`/users/${sid}/events/${standbyId}`, payload);
-        } catch (err) {
-          if (statusOf(err) !== 404) throw err;
-          standbyId = undefined;
-        }
-      }
+      let standbyId = entry?.standbyId ?? (await adopt.find(`/users/${sid}/events`, r.id, r.raw as Raw));
+      if (standbyId && !(await patchEvent(env, standbyId, payload))) standbyId = undefined;
       if (!standbyId) {
         if (payload.recurrence === null) delete payload.recurrence;
         standbyId = (await c.post<{ id: string }>(`/users/${sid}/events`, payload)).id;
@@ -625,16 +724,9 @@ async function importCalendar(env: ImportEnv, records: ChangeRecord[], res: Resu
 
 // ---- contacts -----------------------------------------------------------------------------------
 
-const CONTACT_FIELDS = [
-  'givenName', 'surname', 'middleName', 'displayName', 'nickName', 'title', 'initials', 'generation', 'fileAs', 'emailAddresses', 'imAddresses', 'businessPhones',
-  'homePhones', 'mobilePhone', 'jobTitle', 'companyName', 'department', 'officeLocation', 'profession', 'manager', 'assistantName', 'spouseName', 'birthday',
-  'personalNotes', 'businessHomePage', 'homeAddress', 'businessAddress', 'otherAddress', 'children', 'categories', 'yomiGivenName', 'yomiSurname', 'yomiCompanyName',
-] as const;
-export { CONTACT_FIELDS };
-
 async function importContacts(env: ImportEnv, records: ChangeRecord[], res: Result): Promise<void> {
   const { c, sid, ctx } = env;
-  const adopt = new AdoptionIndex(env);
+  const adopt = new AdoptionIndex(env, K.contact, 'id,displayName,emailAddresses', contactKey);
   const listOf = (standbyFolder: string) => (standbyFolder === 'default' ? `/users/${sid}/contacts` : `/users/${sid}/contactFolders/${standbyFolder}/contacts`);
   const childrenOf = (standbyParent: string) =>
     listAll<{ id: string; displayName?: string }>(c, standbyParent === 'default' ? `/users/${sid}/contactFolders?$top=250` : `/users/${sid}/contactFolders/${standbyParent}/childFolders?$top=250`);
@@ -681,7 +773,7 @@ async function importContacts(env: ImportEnv, records: ChangeRecord[], res: Resu
       const entry = ctx.idMap.get(K.contact, r.id);
       const folder = r.parent ? ctx.idMap.get(K.contactFolder, r.parent)?.standbyId : undefined;
       if (r.op === 'delete') {
-        const standbyId = entry?.standbyId ?? (folder ? (await adopt.get(listOf(folder))).get(r.id) : undefined);
+        const standbyId = entry?.standbyId ?? (folder ? await adopt.find(listOf(folder), r.id, null) : undefined);
         if (standbyId) await ignore404(c.delete(`/users/${sid}/contacts/${standbyId}`));
         ctx.idMap.delete(K.contact, r.id);
         res.deleted++;
@@ -695,7 +787,7 @@ async function importContacts(env: ImportEnv, records: ChangeRecord[], res: Resu
       if (!folder) throw new Error(`contact ${String(raw.displayName ?? r.id)}: its folder ${r.parent ?? '?'} is not on the standby; it is retried with the next import`);
       const payload: Raw = { singleValueExtendedProperties: [{ id: SOURCE_ID_PROP, value: r.id }] };
       for (const f of CONTACT_FIELDS) if (raw[f] !== undefined) payload[f] = raw[f];
-      let standbyId = entry?.standbyId ?? (await adopt.get(listOf(folder))).get(r.id);
+      let standbyId = entry?.standbyId ?? (await adopt.find(listOf(folder), r.id, raw));
       if (standbyId) {
         try {
           await c.patch(`/users/${sid}/contacts/${standbyId}`, payload);

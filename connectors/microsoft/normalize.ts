@@ -9,9 +9,23 @@ import { createHash } from 'node:crypto';
 import type { ChangeRecord } from '../../src/model/records.js';
 import type { VerifyContext } from '../../src/model/connector.js';
 import { attachments as mimeAttachments, parseMime, sha256 } from './mime.js';
-import { ATTENDEE_MARK_HTML, ATTENDEE_MARK_TEXT, CONTACT_FIELDS, attendeeList } from './import.js';
 import { Event, type Message } from './schema.js';
 import { K, NR } from './types.js';
+
+export const ATTENDEE_MARK_HTML = '<div id="norestore-attendees">';
+export const ATTENDEE_MARK_TEXT = '\n\n-- norestore: attendees of the original meeting';
+
+export function attendeeList(e: Event): string[] {
+  return (e.attendees ?? []).filter((a) => a.emailAddress?.address).map((a) => `${a.type ?? 'required'}:${String(a.emailAddress.address).toLowerCase()}`).sort();
+}
+
+
+export const CONTACT_FIELDS = [
+  'givenName', 'surname', 'middleName', 'displayName', 'nickName', 'title', 'initials', 'generation', 'fileAs', 'emailAddresses', 'imAddresses', 'businessPhones',
+  'homePhones', 'mobilePhone', 'jobTitle', 'companyName', 'department', 'officeLocation', 'profession', 'manager', 'assistantName', 'spouseName', 'birthday',
+  'personalNotes', 'businessHomePage', 'homeAddress', 'businessAddress', 'otherAddress', 'children', 'categories', 'yomiGivenName', 'yomiSurname', 'yomiCompanyName',
+] as const;
+
 
 type Raw = Record<string, unknown>;
 
@@ -106,7 +120,7 @@ export function normalizeDriveItem(raw: Raw, parent: string | null): Raw {
   };
 }
 
-function normRecurrence(r: unknown): Raw | null {
+export function normRecurrence(r: unknown): Raw | null {
   const rec = r as { pattern?: Raw; range?: Raw } | null | undefined;
   if (!rec?.pattern || !rec.range) return null;
   const p = rec.pattern;
@@ -193,7 +207,8 @@ export async function normalizeStored(record: ChangeRecord, ctx: VerifyContext):
       return normalizeDriveItem(raw, record.parent ?? null);
     case K.event: {
       const e = Event.parse(raw);
-      return normalizeEvent(e, attendeeList(e), e.body);
+      // A source that is itself a norestore standby (replication reversed) carries the block too.
+      return normalizeEvent(e, attendeeList(e), stripAttendeeBlock(e.body));
     }
     case K.contactFolder:
       return raw[NR.isDefault] ? { isDefault: true } : { name: raw.displayName ?? null, parent: record.parent ?? null };

@@ -309,6 +309,7 @@ export function calendarRoutes(): RouteDef[] {
     const { e, inst } = findEvent(u.mailbox, req.params.event as string);
     if (inst) throw badRequest('The emulator does not support changing a single occurrence (exceptions); change the series.', 'ErrorInvalidRequest');
     const b = jsonBody(req);
+    const before = JSON.stringify([instant(e.start), instant(e.end), e.location.displayName, e.attendees.map((a) => a.emailAddress.address)]);
     if (typeof b.subject === 'string') e.subject = b.subject;
     const bodyIn = b.body as { contentType?: unknown; content?: unknown } | undefined;
     if (bodyIn && typeof bodyIn.content === 'string') e.body = { contentType: String(bodyIn.contentType ?? 'text').toLowerCase() === 'html' ? 'html' : 'text', content: bodyIn.content };
@@ -323,13 +324,11 @@ export function calendarRoutes(): RouteDef[] {
     if (typeof b.reminderMinutesBeforeStart === 'number') e.reminderMinutesBeforeStart = b.reminderMinutesBeforeStart;
     if (typeof b.responseRequested === 'boolean') e.responseRequested = b.responseRequested;
     for (const [k, v] of readExt(b.singleValueExtendedProperties)) e.extended.set(k, v);
-    let attendeesChanged = false;
-    if (b.attendees !== undefined) {
-      e.attendees = readAttendees(b.attendees, t.iso());
-      attendeesChanged = true;
-    }
+    if (b.attendees !== undefined) e.attendees = readAttendees(b.attendees, t.iso());
     t.touchEvent(e);
-    if (attendeesChanged || b.start !== undefined || b.end !== undefined) recordInvitations(t, u, e);
+    // Exchange sends meeting updates when the organizer changes the time, the place or the attendees.
+    const after = JSON.stringify([instant(e.start), instant(e.end), e.location.displayName, e.attendees.map((a) => a.emailAddress.address)]);
+    if (after !== before) recordInvitations(t, u, e);
     return ok(renderEvent(req, u, e));
   };
 
