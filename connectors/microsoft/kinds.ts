@@ -110,6 +110,7 @@ export const MICROSOFT_KINDS: KindSpec[] = [
         { field: 'iCalUId, online meeting links', why: 'assigned by the standby' },
         { field: 'modified and cancelled single occurrences of a series', why: 'the series is restored from its pattern' },
         { field: 'events outside the sync window, event attachments', why: 'not exported by this version' },
+        { field: 'silence towards attendees after a failover', why: 'replicating back onto an original meeting that has attendees patches only what differs, but a changed time or place makes Exchange send them an update' },
       ],
     },
   },
