@@ -19,7 +19,7 @@ import { digest, mapLimit, nowIso, type GoogleEnv } from './env.js';
 import { normCalendar, normGroup, normLabel, normSharedDrive, normUser } from './normalize.js';
 import { FOLDER, NATIVE_EXPORT, isUnexportableNative } from './office.js';
 import { CalendarCursor, DriveCursor, MailboxCursor, type EventRaw, type FileRaw, type MemberRaw, type MessageRaw, type PermissionRaw } from './schema.js';
-import { K, parseScopeId } from './types.js';
+import { K, NR_SRC, parseScopeId } from './types.js';
 
 const same = (a: string) => a;
 
@@ -233,7 +233,7 @@ async function messageRecord(env: GoogleEnv, user: string, id: string, possessed
 // Drive -------------------------------------------------------------------------------------------
 
 export const FILE_FIELDS =
-  'id,name,mimeType,parents,driveId,createdTime,modifiedTime,description,starred,size,md5Checksum,sha256Checksum,version,trashed,ownedByMe,permissions(id,type,role,emailAddress,domain,allowFileDiscovery,permissionDetails)';
+  'id,name,mimeType,parents,driveId,createdTime,modifiedTime,description,starred,size,md5Checksum,sha256Checksum,version,trashed,ownedByMe,appProperties,permissions(id,type,role,emailAddress,domain,allowFileDiscovery,permissionDetails)';
 
 const PERM_FIELDS = 'nextPageToken,permissions(id,type,role,emailAddress,domain,allowFileDiscovery,permissionDetails)';
 
@@ -413,6 +413,7 @@ async function fileRecord(env: GoogleEnv, actor: string, rootId: string, f: driv
     permissions: perms,
     exportMimeType: null,
     exportError: null,
+    restoredFrom: f.appProperties?.[NR_SRC] ?? null,
   };
   let blobs: Record<string, BlobRef> | undefined;
   const mime = raw.file.mimeType;

@@ -11,19 +11,16 @@ import type { drive_v3 } from 'googleapis/build/src/apis/drive/v3.js';
 import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { ImportContext, ImportResult, ScopeRef } from '../../src/model/connector.js';
 import type { BlobRef, ChangeRecord } from '../../src/model/records.js';
-import { pages, type Apis } from './client.js';
+import { pages, readAllBytes, type Apis } from './client.js';
 import { mapLimit, stable, type GoogleEnv } from './env.js';
-import { userRaw } from './export.js';
-import { UNIMPORTABLE_LABELS, normGroup, normLabel, normUser, permKey, standbyMimeType } from './normalize.js';
-import { FOLDER, NATIVE_EXPORT } from './office.js';
+import { eventRaw, permRaw, userRaw } from './export.js';
+import { UNIMPORTABLE_LABELS, normCalendar, normEvent, normGroup, normLabel, normSharedDrive, normUser, permKey, standbyMimeType } from './normalize.js';
+import { FOLDER, NATIVE_EXPORT, officeText, textDigest } from './office.js';
 import { CalendarRaw, EventRaw, FileRaw, GroupRaw, LabelRaw, MemberRaw, MessageRaw, SharedDriveRaw, UserRaw, parseRaw, type PermissionRaw } from './schema.js';
-import { K, parseScopeId } from './types.js';
+import { K, NR_SHA, NR_SRC, parseScopeId } from './types.js';
 
 const MULTIPART_MAX = 5 * 1024 * 1024;
 const CHUNK = 8 * 1024 * 1024;
-/** appProperties keys on standby Drive items: the source id (natural key) and the content digest. */
-export const NR_SRC = 'nrSrc';
-export const NR_SHA = 'nrSha';
 
 class Run {
   readonly result: ImportResult = { imported: 0, unchanged: 0, deleted: 0, failed: [] };
@@ -259,27 +256,18 @@ async function importMailbox(env: GoogleEnv, user: string, records: ChangeRecord
         if (!m) throw new Error(`label ${l} of this message is not on the standby yet (its import failed or is pending); the message follows when it is`);
         return m.standbyId;
       });
-  // Adoption index: standby messages not in the id map, by Message-ID (built once, when first needed;
-  // the promise is shared by the parallel workers).
-  let indexPromise: Promise<Map<string, string[]>> | null = null;
-  const buildIndex = async (): Promise<Map<string, string[]>> => {
-    const index = new Map<string, string[]>();
-    const mapped = new Set([...ctx.idMap.entries(K.message)].map(([, e]) => e.standbyId));
-    const unmapped: string[] = [];
-    for await (const page of pages((t) => gm<gmail_v1.Schema$ListMessagesResponse>(5, 'messages.list', (g) => g.users.messages.list({ userId: 'me', includeSpamTrash: true, maxResults: 500, pageToken: t })).then((x) => x.data as gmail_v1.Schema$ListMessagesResponse))) {
-      for (const m of page.messages ?? []) if (m.id && !mapped.has(m.id)) unmapped.push(m.id);
-    }
-    const heads = await mapLimit(unmapped, 8, (id) => gm<gmail_v1.Schema$Message>(5, 'messages.get', (g) => g.users.messages.get({ userId: 'me', id, format: 'metadata', metadataHeaders: ['Message-ID'] }), { accept: [404] }));
-    heads.forEach((h, i) => {
-      const v = h.data?.payload?.headers?.find((x) => x.name?.toLowerCase() === 'message-id')?.value;
-      const key = v ? (/<([^>]+)>/.exec(v)?.[1] ?? v).trim().toLowerCase() : null;
-      if (key) index.set(key, [...(index.get(key) ?? []), unmapped[i] as string]);
-    });
-    return index;
-  };
+  // Adoption of standby messages the id map does not name (a crash lost the entry, or replication
+  // was reversed after a failover and the standby holds the originals): found by Message-ID with
+  // Gmail's `rfc822msgid:` search, among messages no id-map entry claims. An empty standby mailbox
+  // (the first sync) needs no search: one getProfile decides for the whole batch.
+  let searchable: Promise<boolean> | null = null;
+  let mappedMessages: Set<string> | null = null;
   const adoptable = async (rfcId: string): Promise<string[]> => {
-    indexPromise ??= buildIndex();
-    return (await indexPromise).get(rfcId) ?? [];
+    searchable ??= gm<gmail_v1.Schema$Profile>(1, 'getProfile', (g) => g.users.getProfile({ userId: 'me' })).then((p) => Number(p.data?.messagesTotal ?? 1) > 0);
+    if (!(await searchable)) return [];
+    mappedMessages ??= new Set([...ctx.idMap.entries(K.message)].map(([, e]) => e.standbyId));
+    const found = await gm<gmail_v1.Schema$ListMessagesResponse>(5, 'messages.list rfc822msgid', (g) => g.users.messages.list({ userId: 'me', includeSpamTrash: true, maxResults: 50, q: `rfc822msgid:${rfcId}` }));
+    return (found.data?.messages ?? []).map((m) => m.id as string).filter((id) => id && !(mappedMessages as Set<string>).has(id) && !claimed.has(id));
   };
   const claimed = new Set<string>();
   const setLabels = async (standbyId: string, want: string[]): Promise<boolean> => {
@@ -312,16 +300,26 @@ async function importMailbox(env: GoogleEnv, user: string, records: ChangeRecord
         return 'imported';
       }
       if (raw.rfcMessageId) {
-        for (const cand of await adoptable(raw.rfcMessageId)) {
-          if (claimed.has(cand)) continue;
-          claimed.add(cand);
+        // Several standby messages may carry the Message-ID (a sent and a received copy): the one
+        // with the same bytes first; else the first one (Gmail cannot rewrite a message: a byte
+        // difference under the same Message-ID is left to verification to report).
+        const cands = await adoptable(raw.rfcMessageId);
+        let pick: string | undefined;
+        for (const cand of cands.length > 1 ? cands : []) {
           const got = await gm<gmail_v1.Schema$Message>(5, 'messages.get', (g) => g.users.messages.get({ userId: 'me', id: cand, format: 'raw' }), { accept: [404] });
-          if (got.data?.raw && sha(Buffer.from(got.data.raw, 'base64url')) === blob.sha256) {
-            await setLabels(cand, labels);
-            ctx.idMap.set(K.message, r.id, { standbyId: cand, version: r.version });
+          if (got.data?.raw && sha(Buffer.from(got.data.raw, 'base64url')) === blob.sha256 && !claimed.has(cand)) {
+            pick = cand;
+            break;
+          }
+        }
+        pick ??= cands.find((c) => !claimed.has(c));
+        if (pick) {
+          claimed.add(pick);
+          if (await setLabels(pick, labels)) {
+            ctx.idMap.set(K.message, r.id, { standbyId: pick, version: r.version });
             return 'imported';
           }
-          claimed.delete(cand);
+          claimed.delete(pick);
         }
       }
       const lookup = raw.rfcMessageId
@@ -344,6 +342,7 @@ async function importMailbox(env: GoogleEnv, user: string, records: ChangeRecord
       );
       const id = res.data?.id;
       if (!id) throw new Error('messages.import answered without an id');
+      claimed.add(id);
       ctx.idMap.set(K.message, r.id, { standbyId: id, version: r.version });
       ctx.progress({ bytes: blob.size });
       return 'imported';
@@ -353,7 +352,7 @@ async function importMailbox(env: GoogleEnv, user: string, records: ChangeRecord
 
 // Drive -------------------------------------------------------------------------------------------
 
-const STANDBY_FILE_FIELDS = 'id,name,mimeType,parents,appProperties,sha256Checksum,modifiedTime,description,trashed';
+const STANDBY_FILE_FIELDS = 'id,name,mimeType,parents,appProperties,sha256Checksum,modifiedTime,description,starred,trashed';
 
 interface DriveImport {
   actor: string;
@@ -383,21 +382,61 @@ async function importDrive(env: GoogleEnv, target: { user?: string; driveId?: st
   const w = where as DriveImport;
   const dv = <T>(what: string, fn: (d: drive_v3.Drive) => Promise<{ data: T }>, o: { write?: boolean; accept?: number[]; lookup?: () => Promise<unknown> } = {}) => sby.callRaw<T>(w.actor, 'drive', 1, (a) => fn(a.drive), { what, signal, ...o });
 
-  // Adoption index: standby items carrying a source id (built once, when first needed).
-  let index: Map<string, drive_v3.Schema$File> | null = null;
-  const adopt = async (sourceId: string): Promise<drive_v3.Schema$File | null> => {
-    if (!index) {
-      index = new Map();
-      for await (const page of pages((t) =>
-        sby.call(w.actor, 'drive', 1, (a) => a.drive.files.list({ q: w.driveId ? 'trashed = false' : "'me' in owners and trashed = false", ...(w.driveId ? { corpora: 'drive', driveId: w.driveId, includeItemsFromAllDrives: true, supportsAllDrives: true } : {}), pageSize: 1000, pageToken: t, fields: `nextPageToken,files(${STANDBY_FILE_FIELDS})` }), { what: 'files.list (standby)', signal }),
-      )) {
-        for (const f of page.files ?? []) {
-          const src = f.appProperties?.[NR_SRC];
-          if (src) index.set(src, f);
-        }
+  // Adoption (index built once, when first needed) of standby items no id-map entry names:
+  // - by the source id norestore writes into appProperties (a crash lost the id-map entry);
+  // - else by parent folder + name + mimeType, for items norestore did not write: the originals,
+  //   when replication runs the other way after a failover. Among equal keys, a binary file with
+  //   the same content first. An item is adopted once (id-map entries and this run's claims).
+  interface DriveIndex {
+    bySource: Map<string, drive_v3.Schema$File>;
+    byKey: Map<string, drive_v3.Schema$File[]>;
+  }
+  const natKey = (parent: string, name: string, mimeType: string): string => `${parent}\u0000${name}\u0000${mimeType}`;
+  const claimed = new Set<string>();
+  let mappedFiles: Set<string> | null = null;
+  let indexPromise: Promise<DriveIndex> | null = null;
+  const buildIndex = async (): Promise<DriveIndex> => {
+    const idx: DriveIndex = { bySource: new Map(), byKey: new Map() };
+    for await (const page of pages((t) =>
+      sby.call(w.actor, 'drive', 1, (a) => a.drive.files.list({ q: w.driveId ? 'trashed = false' : "'me' in owners and trashed = false", ...(w.driveId ? { corpora: 'drive', driveId: w.driveId, includeItemsFromAllDrives: true, supportsAllDrives: true } : {}), pageSize: 1000, pageToken: t, fields: `nextPageToken,files(${STANDBY_FILE_FIELDS})` }), { what: 'files.list (standby)', signal }),
+    )) {
+      for (const f of page.files ?? []) {
+        const src = f.appProperties?.[NR_SRC];
+        if (src) idx.bySource.set(src, f);
+        const key = natKey(f.parents?.[0] ?? w.root, f.name ?? '', f.mimeType ?? '');
+        idx.byKey.set(key, [...(idx.byKey.get(key) ?? []), f]);
       }
     }
-    return index.get(sourceId) ?? null;
+    return idx;
+  };
+  const adopt = async (sourceId: string, restoredFrom: string | null | undefined, parent: string, name: string, mimeType: string, blob: BlobRef | undefined): Promise<drive_v3.Schema$File | null> => {
+    indexPromise ??= buildIndex();
+    const idx = await indexPromise;
+    mappedFiles ??= new Set([...ctx.idMap.entries(K.file)].map(([, e]) => e.standbyId));
+    const free = (f: drive_v3.Schema$File | undefined | null): f is drive_v3.Schema$File => !!f?.id && !claimed.has(f.id) && !(mappedFiles as Set<string>).has(f.id);
+    const own = idx.bySource.get(sourceId);
+    if (free(own)) return own;
+    if (restoredFrom) {
+      // The source item was restored by norestore from this standby item (replication reversed
+      // after a failover): the original, even if renamed, moved or changed since.
+      const got = (await dv<drive_v3.Schema$File>(`files.get ${restoredFrom}`, (d) => d.files.get({ fileId: restoredFrom, supportsAllDrives: true, fields: `${STANDBY_FILE_FIELDS},ownedByMe,driveId` }), { accept: [404] })).data;
+      if (free(got) && !got.trashed && got.mimeType === mimeType && (w.driveId ? got.driveId === w.driveId : got.ownedByMe === true && !got.driveId)) return got;
+    }
+    const cands = (idx.byKey.get(natKey(parent, name, mimeType)) ?? []).filter(free);
+    return (blob && cands.find((f) => f.sha256Checksum === blob.sha256)) || cands[0] || null;
+  };
+  /** Whether a standby item already holds the stored content: its digest, else (native documents) its text. */
+  const sameContent = async (existing: drive_v3.Schema$File, blob: BlobRef, native: { mimeType: string } | undefined): Promise<boolean> => {
+    if (existing.appProperties?.[NR_SHA] === blob.sha256) return true;
+    if (!native || !env.convertOfficeToNative) return existing.sha256Checksum === blob.sha256;
+    try {
+      const data = await dv<unknown>(`files.export ${existing.name}`, (d) => d.files.export({ fileId: existing.id as string, mimeType: native.mimeType }, { responseType: 'arraybuffer' }) as Promise<{ data: unknown }>);
+      const stored = await readAllBytes(await ctx.getBlob(blob.sha256));
+      return textDigest(officeText(Buffer.from(data.data as ArrayBuffer))) === textDigest(officeText(stored));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return false;
+    }
   };
   const byId = new Map(records.filter((x) => x.kind === K.file).map((x) => [x.id, x]));
   const inProgress = new Set<string>();
@@ -494,7 +533,8 @@ async function importDrive(env: GoogleEnv, target: { user?: string; driveId?: st
       let existing: drive_v3.Schema$File | null = null;
       if (entry) existing = (await dv<drive_v3.Schema$File>(`files.get ${entry.standbyId}`, (d) => d.files.get({ fileId: entry.standbyId, supportsAllDrives: true, fields: STANDBY_FILE_FIELDS }), { accept: [404] })).data ?? null;
       if (existing?.trashed) existing = null;
-      existing ??= await adopt(r.id);
+      existing ??= await adopt(r.id, raw.restoredFrom, parent, name, targetMime, blob);
+      if (existing?.id) claimed.add(existing.id);
       if (existing && existing.mimeType !== targetMime) {
         // The item changed its nature (e.g. a folder became a file): replace it.
         await dv(`files.delete ${existing.id}`, (d) => d.files.delete({ fileId: existing?.id as string, supportsAllDrives: true }), { accept: [404] });
@@ -502,11 +542,21 @@ async function importDrive(env: GoogleEnv, target: { user?: string; driveId?: st
       }
       let standbyId: string;
       if (existing) {
+        // Written only where it differs: an adopted original that already matches stays untouched.
         standbyId = existing.id as string;
-        const move = existing.parents?.[0] !== parent ? { addParents: parent, removeParents: (existing.parents ?? []).join(',') } : {};
-        const contentChanged = !isFolder && existing.appProperties?.[NR_SHA] !== contentKey;
+        const moved = existing.parents?.[0] !== parent;
+        const move = moved ? { addParents: parent, removeParents: (existing.parents ?? []).join(',') } : {};
+        const contentChanged = !isFolder && !(await sameContent(existing, blob as BlobRef, native));
+        const ours = existing.appProperties?.[NR_SRC] !== undefined;
+        const time = (t: string | null | undefined) => (t ? Date.parse(t) : null);
+        const metaChanged =
+          existing.name !== name ||
+          (existing.description ?? '') !== (raw.file.description ?? '') ||
+          (!!raw.file.modifiedTime && time(existing.modifiedTime) !== time(raw.file.modifiedTime)) ||
+          (raw.file.starred !== null && raw.file.starred !== undefined && (existing.starred ?? false) !== raw.file.starred) ||
+          (ours && (existing.appProperties?.[NR_SRC] !== r.id || existing.appProperties?.[NR_SHA] !== contentKey));
         if (contentChanged) await upload('update', standbyId, { ...meta, ...(native && env.convertOfficeToNative ? { mimeType: targetMime } : {}) }, mediaType, blob as BlobRef);
-        await dv(`files.update ${name}`, (d) => d.files.update({ fileId: standbyId, supportsAllDrives: true, ...move, requestBody: meta, fields: 'id' }), { write: true });
+        if (moved || (metaChanged && !contentChanged)) await dv(`files.update ${name}`, (d) => d.files.update({ fileId: standbyId, supportsAllDrives: true, ...move, requestBody: meta, fields: 'id' }), { write: true });
       } else {
         const create: drive_v3.Schema$File = { ...meta, parents: [parent] };
         if (raw.file.createdTime) create.createdTime = raw.file.createdTime;
@@ -519,6 +569,7 @@ async function importDrive(env: GoogleEnv, target: { user?: string; driveId?: st
           standbyId = (await upload('create', null, create, mediaType, blob as BlobRef)).id as string;
         }
         if (!standbyId) throw new Error(`files.create of "${name}" answered without an id`);
+        claimed.add(standbyId);
       }
       await syncPermissions(standbyId, raw.permissions);
       ctx.idMap.set(K.file, r.id, { standbyId, version: r.version });
@@ -557,6 +608,31 @@ async function importSharedDrive(env: GoogleEnv, r: ChangeRecord, ctx: ImportCon
     const got = await sby.callRaw(admin, 'drive', 1, (a) => a.drive.drives.get({ driveId: driveId as string, useDomainAdminAccess: true }), { what: 'drives.get', signal, accept: [404] });
     if (got.status === 404) driveId = undefined;
   }
+  const addr = (a: string) => env.identity.address(a);
+  const domain = (d: string) => env.identity.domain(d);
+  const listMembers = async (id: string): Promise<drive_v3.Schema$Permission[]> => {
+    const out: drive_v3.Schema$Permission[] = [];
+    for await (const page of pages((t) => sby.call(admin, 'drive', 1, (a) => a.drive.permissions.list({ fileId: id, supportsAllDrives: true, useDomainAdminAccess: true, pageSize: 100, pageToken: t, fields: 'nextPageToken,permissions(id,type,role,emailAddress,domain)' }), { what: 'permissions.list (drive members)', signal }))) {
+      out.push(...(page.permissions ?? []));
+    }
+    return out;
+  };
+  if (!driveId) {
+    // Adopt a shared drive of the same name (the original, when replication runs the other way
+    // after a failover); among several of that name, the one whose members already match.
+    const named: drive_v3.Schema$Drive[] = [];
+    for await (const page of pages((t) => sby.call(admin, 'drive', 1, (a) => a.drive.drives.list({ useDomainAdminAccess: true, q: `name = '${raw.name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`, pageSize: 100, pageToken: t }), { what: 'drives.list by name', signal }))) {
+      named.push(...(page.drives ?? []).filter((d) => d.id && d.name === raw.name));
+    }
+    if (named.length === 1) driveId = named[0]?.id ?? undefined;
+    else if (named.length > 1) {
+      const want = stable(normSharedDrive(raw, addr, domain, env.standbyAdmin));
+      const same: string[] = [];
+      for (const d of named) if (stable(normSharedDrive({ id: d.id as string, name: raw.name, members: (await listMembers(d.id as string)).map(permRaw) }, (x) => x, (x) => x, env.standbyAdmin)) === want) same.push(d.id as string);
+      if (same.length === 1) driveId = same[0];
+      else ctx.log.warn('several shared drives of this name on the standby and none singled out by its members: a new one is created', { drive: raw.name, candidates: named.length });
+    }
+  }
   if (!driveId) {
     const requestId = `nr-${createHash('sha256').update(`${r.id}\u0000${sby.tenant.domain}`).digest('hex').slice(0, 32)}`;
     const findByName = async (): Promise<string | null> => {
@@ -568,12 +644,8 @@ async function importSharedDrive(env: GoogleEnv, r: ChangeRecord, ctx: ImportCon
     if (!driveId) throw new Error(`drives.create of "${raw.name}" was refused as a duplicate but no shared drive of that name exists`);
   }
   // Members: add the mapped source members (no notification); the standby admin stays an organizer.
-  const addr = (a: string) => env.identity.address(a);
-  const domain = (d: string) => env.identity.domain(d);
   const current = new Map<string, drive_v3.Schema$Permission>();
-  for await (const page of pages((t) => sby.call(admin, 'drive', 1, (a) => a.drive.permissions.list({ fileId: driveId as string, supportsAllDrives: true, useDomainAdminAccess: true, pageSize: 100, pageToken: t, fields: 'nextPageToken,permissions(id,type,role,emailAddress,domain)' }), { what: 'permissions.list (drive members)', signal }))) {
-    for (const p of page.permissions ?? []) current.set(permKey({ type: p.type ?? '', role: p.role ?? '', emailAddress: p.emailAddress?.toLowerCase() ?? null, domain: p.domain?.toLowerCase() ?? null }, (x) => x, (x) => x), p);
-  }
+  for (const p of await listMembers(driveId)) current.set(permKey({ type: p.type ?? '', role: p.role ?? '', emailAddress: p.emailAddress?.toLowerCase() ?? null, domain: p.domain?.toLowerCase() ?? null }, (x) => x, (x) => x), p);
   const desired = new Map(raw.members.map((p) => [permKey(p, addr, domain), p]));
   const adminAddr = admin.toLowerCase();
   for (const [key, p] of current) {
@@ -683,15 +755,23 @@ async function importCalendar(env: GoogleEnv, user: string, records: ChangeRecor
       const raw = parseRaw(CalendarRaw, r.raw, `calendar ${r.id}`);
       const body = { summary: raw.summary, description: raw.description ?? '', timeZone: raw.timeZone ?? 'UTC' };
       let id = entry?.standbyId;
-      if (id && (await cal('calendars.get', (c) => c.calendars.get({ calendarId: id as string }), { accept: [404] })).status === 404) id = undefined;
+      let current: calendar_v3.Schema$Calendar | calendar_v3.Schema$CalendarListEntry | null = null;
+      if (id) {
+        const got = await cal<calendar_v3.Schema$Calendar>('calendars.get', (c) => c.calendars.get({ calendarId: id as string }), { accept: [404] });
+        if (got.status === 404) id = undefined;
+        else current = got.data ?? null;
+      }
       if (!id) {
-        // Adopt an unmapped owned calendar of the same name (a crash after the insert), else insert.
+        // Adopt an unmapped owned calendar of the same name (a crash after the insert, or the
+        // original when replication runs the other way after a failover), else insert.
         const mapped = new Set([...ctx.idMap.entries(K.calendar)].map(([, e]) => e.standbyId));
         const list = await cal<calendar_v3.Schema$CalendarList>('calendarList.list', (c) => c.calendarList.list({ minAccessRole: 'owner', maxResults: 250 }));
-        id = list.data?.items?.find((c) => !c.primary && c.summary === raw.summary && !mapped.has(c.id as string))?.id ?? undefined;
+        current = list.data?.items?.find((c) => !c.primary && c.summary === raw.summary && !mapped.has(c.id as string)) ?? null;
+        id = current?.id ?? undefined;
         if (!id) id = (await cal<calendar_v3.Schema$Calendar>('calendars.insert', (c) => c.calendars.insert({ requestBody: body }), { write: true })).data?.id ?? undefined;
-        else await cal('calendars.patch', (c) => c.calendars.patch({ calendarId: id as string, requestBody: body }), { write: true });
-      } else {
+      }
+      // Patched only where it differs: an adopted original that matches stays untouched.
+      if (id && current && stable(normCalendar({ id, summary: current.summary ?? '', description: current.description ?? null, timeZone: current.timeZone ?? null })) !== stable(normCalendar(raw))) {
         await cal('calendars.patch', (c) => c.calendars.patch({ calendarId: id as string, requestBody: body }), { write: true });
       }
       if (!id) throw new Error(`calendars.insert of "${raw.summary}" answered without an id`);
@@ -733,6 +813,17 @@ async function importCalendar(env: GoogleEnv, user: string, records: ChangeRecor
       if (e.sequence !== null && e.sequence !== undefined) body.sequence = e.sequence;
       if (e.organizer?.email) body.organizer = { email: addr(e.organizer.email), ...(e.organizer.displayName ? { displayName: e.organizer.displayName } : {}) };
       if (e.attendees?.length) body.attendees = e.attendees.filter((a) => a.email).map((a) => ({ email: addr(a.email as string), ...(a.displayName ? { displayName: a.displayName } : {}), ...(a.optional ? { optional: true } : {}) }));
+      if (!entry) {
+        // Adopt the event of this iCalUID the standby already holds (the original, when
+        // replication runs the other way after a failover): untouched when it matches, else
+        // updated by the import below (events.import updates the event of an iCalUID in place).
+        const found = await cal<calendar_v3.Schema$Events>(`events.list iCalUID ${e.iCalUID}`, (c) => c.events.list({ calendarId: calId, iCalUID: e.iCalUID as string, showDeleted: false, maxResults: 50 }));
+        const have = found.data?.items?.find((x) => x.id && x.status !== 'cancelled' && !x.recurringEventId);
+        if (have?.id && stable(normEvent(eventRaw(raw.calendar, have).event, (x) => x)) === stable(normEvent(e, addr))) {
+          ctx.idMap.set(K.event, r.id, { standbyId: `${calId}/${have.id}`, version: r.version });
+          return 'imported';
+        }
+      }
       const res = await cal<calendar_v3.Schema$Event>(`events.import ${e.summary ?? e.id}`, (c) => c.events.import({ calendarId: calId, conferenceDataVersion: 0, requestBody: body }), { write: true });
       const id = res.data?.id;
       if (!id) throw new Error('events.import answered without an id');

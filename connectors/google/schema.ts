@@ -82,6 +82,11 @@ export const FileRaw = z.object({
   exportMimeType: optStr,
   /** Why there is no content (e.g. exportSizeLimitExceeded). */
   exportError: optStr,
+  /**
+   * The id of the item norestore restored this one from (its appProperties.nrSrc), if it did: after
+   * a failover, the original in the old primary, which the reversed replication adopts by it.
+   */
+  restoredFrom: optStr,
 });
 export type FileRaw = z.infer<typeof FileRaw>;
 

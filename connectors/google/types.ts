@@ -49,6 +49,14 @@ export const K = {
   event: 'calendar.event',
 } as const;
 
+/**
+ * appProperties keys norestore writes on the Drive items it creates: the source id (the natural key
+ * for adoption after a crash; after a failover, the id of the original in the old primary) and the
+ * content digest.
+ */
+export const NR_SRC = 'nrSrc';
+export const NR_SHA = 'nrSha';
+
 export const GOOGLE_DEFAULT_ROOT = 'https://www.googleapis.com/';
 export const GOOGLE_DEFAULT_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
