@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMicrosoftEmulator, type MicrosoftEmulator } from '../../emulators/microsoft/index.js';
 import { graphClientFor } from '../../emulators/microsoft/testkit.js';
 import { formatDuration } from '../../src/metrics/types.js';
-import { jsonLines, runCli, type CliResult } from '../helpers/cli.js';
+import { finished, jsonLines, runCli, startCli, type CliResult } from '../helpers/cli.js';
 
 type Raw = Record<string, unknown>;
 
@@ -71,10 +71,11 @@ interface Endpoint {
 const NAME = 'm365';
 const SOURCE_DOMAIN = 'contoso.onmicrosoft.com';
 const STANDBY_DOMAIN = 'fabrikam.onmicrosoft.com';
-const SEED = { profile: 'small' as const, users: 1 };
+const SEED = { profile: 'small' as const, users: 1, messagesPerUser: 6, filesPerUser: 4, contactsPerUser: 3 };
 /** Scopes of the one seeded user (adele), plus the directory. */
 const USER_SEG = `adele_${SOURCE_DOMAIN}`;
 const SCOPES = ['calendar', 'contacts', 'drive', 'mail'].map((k) => `${k}~${USER_SEG}`).concat('directory').sort();
+const SUBJECT_B = 'Während Zyklus 2 – Änderung B';
 const RESTORABLE = ['microsoft.mailFolder', 'microsoft.message', 'microsoft.driveFolder', 'microsoft.driveFile', 'microsoft.event', 'microsoft.contactFolder', 'microsoft.contact'];
 
 let dir: string;
@@ -95,6 +96,26 @@ function cli(args: string[], file = config()): Promise<CliResult> {
 async function windowed(args: string[]): Promise<{ r: CliResult; from: number; to: number }> {
   const from = Date.now();
   const r = await cli(args);
+  return { r, from, to: Date.now() };
+}
+
+/** Like windowed, and calls `during` as soon as the mail scope has started (mid-cycle). */
+async function windowedWithChangeDuring(args: string[], during: () => void): Promise<{ r: CliResult; from: number; to: number }> {
+  const from = Date.now();
+  const child = startCli([...args, '--config', config()], { env });
+  const done = finished(child);
+  let seen = '';
+  let fired = false;
+  child.stdout?.on('data', (d: Buffer) => {
+    seen += d.toString();
+    const mailStarted = jsonLines(seen.slice(0, seen.lastIndexOf('\n') + 1)).some((l) => l.msg === 'scope started' && String(l.scope).startsWith('mail~'));
+    if (!fired && mailStarted) {
+      fired = true;
+      during();
+    }
+  });
+  const r = await done;
+  expect(fired, `a mail scope started line in ${seen.slice(0, 2000)}`).toBe(true);
   return { r, from, to: Date.now() };
 }
 
@@ -237,6 +258,8 @@ const graph = (e: MicrosoftEmulator): Client => {
 /** What a tenant's user holds, with counts per natural key (a duplicate shows as 2). */
 interface Holdings {
   messages: Record<string, number>;
+  /** internetMessageId -> read state. */
+  read: Record<string, boolean>;
   subjects: Record<string, number>;
   files: Record<string, string>;
   events: Record<string, number>;
@@ -252,7 +275,7 @@ const tally = (keys: string[]): Record<string, number> => {
 async function holdings(e: MicrosoftEmulator): Promise<Holdings> {
   const g = graph(e);
   const u = `/users/${upn(e)}`;
-  const msgs = await all(g, `${u}/messages?$top=100&$select=id,subject,internetMessageId`);
+  const msgs = await all(g, `${u}/messages?$top=100&$select=id,subject,internetMessageId,isRead`);
   const files: Record<string, string> = {};
   const tree = async (id: string, path: string): Promise<void> => {
     for (const it of await all(g, `${u}/drive/items/${id}/children`)) {
@@ -269,6 +292,7 @@ async function holdings(e: MicrosoftEmulator): Promise<Holdings> {
   for (const f of await all(g, `${u}/contactFolders`)) for (const c of await all(g, `${u}/contactFolders/${String(f.id)}/contacts`)) contacts.push(`${String(f.displayName)}/${String(c.displayName)}`);
   return {
     messages: tally(msgs.map((m) => String(m.internetMessageId))),
+    read: Object.fromEntries(msgs.map((m) => [String(m.internetMessageId), m.isRead === true])),
     subjects: tally(msgs.map((m) => String(m.subject))),
     files,
     events: tally(events.map((x) => String(x.subject))),
@@ -281,6 +305,7 @@ async function expectSameHoldings(a: MicrosoftEmulator, b: MicrosoftEmulator): P
   const [ha, hb] = await Promise.all([holdings(a), holdings(b)]);
   expect(Object.keys(ha.messages).length).toBeGreaterThan(5);
   expect(hb.messages).toEqual(ha.messages);
+  expect(hb.read).toEqual(ha.read);
   expect(hb.files).toEqual(ha.files);
   expect(hb.events).toEqual(ha.events);
   expect(hb.contacts).toEqual(ha.contacts);
@@ -354,14 +379,22 @@ describe('the no-restore loop with Microsoft 365 through the CLI (emulated tenan
     expect(await messagesWithSubject(standby, subjectA)).toBe(0);
 
     // Cycle 2 starts after change A: the mail scope is proven past it, and the standby holds it once.
-    const c2 = await windowed(['cycle', '--json']);
+    // Change B is made while the mail scope is being exported: exported or not, depending on timing,
+    // but if the proof claims its time, the standby must hold it; and it must not be lost (drill below).
+    let atB = 0;
+    const c2 = await windowedWithChangeDuring(['cycle', '--json'], () => {
+      atB = Date.now();
+      source.mutate.deliverMessage(upn(source), { subject: SUBJECT_B });
+    });
     expectCleanCycle(c2.r);
     const s2 = await status();
     await expectAllThrough(s2.s, c2.from, c2.to);
     const mail = s2.s.rpo.sources[0]!.scopes.find((x) => x.scope === `mail~${USER_SEG}`)!;
-    expect(t(mail.kinds.find((k) => k.kind === 'microsoft.message')!.sourceTimeThrough)).toBeGreaterThan(atA);
+    const messagesThrough = t(mail.kinds.find((k) => k.kind === 'microsoft.message')!.sourceTimeThrough);
+    expect(messagesThrough).toBeGreaterThan(atA);
     expect(await messagesWithSubject(standby, subjectA)).toBe(1);
     expect(s2.s.rpo.sources[0]!.rpoMs!).toBeLessThan(t(s2.s.now) - atA);
+    if (messagesThrough >= atB) expect(await messagesWithSubject(standby, SUBJECT_B), `change B made at ${new Date(atB).toISOString()}, claimed through ${new Date(messagesThrough).toISOString()}`).toBe(1);
   }, 60_000);
 
   it('drill: catches up a pending change, verifies, times each step; status then exits 0 with the measured no-restore RTO', async () => {
@@ -378,6 +411,8 @@ describe('the no-restore loop with Microsoft 365 through the CLI (emulated tenan
     expect(drill.runbook.length).toBeGreaterThan(0);
     expect(JSON.stringify(drill.runbook)).toContain(standby.tenantId);
     expect(await messagesWithSubject(standby, subject)).toBe(1);
+    // The change made during cycle 2 was not lost: the drill's catch-up carried it at the latest.
+    expect(await messagesWithSubject(standby, SUBJECT_B)).toBe(1);
 
     const { code, s } = await status();
     await expectAllThrough(s, d.from, d.to);
@@ -511,6 +546,10 @@ describe('the no-restore loop with Microsoft 365 through the CLI (emulated tenan
     const subject = 'Auf dem neuen Primär – nach dem Failover';
     standby.mutate.deliverMessage(upn(standby), { subject, attachmentBytes: 3000 });
     standby.mutate.writeFile(upn(standby), 'Documents/after-failover.txt', Buffer.from('written on the new primary\n'));
+    // ... and changes to items the old primary already holds (adopted by natural key, not duplicated).
+    const replicated = standby.mutate.messages(upn(standby), 'inbox').sort((x, y) => x.internetMessageId.localeCompare(y.internetMessageId))[0]!;
+    standby.mutate.setRead(upn(standby), replicated.id, !replicated.isRead);
+    standby.mutate.writeFile(upn(standby), 'README.txt', Buffer.from('rewritten on the new primary\n'));
     const c = await windowed(['cycle', '--json']);
     const cycle = expectCleanCycle(c.r);
     const reversedScopes = SCOPES.map((x) => x.replace(SOURCE_DOMAIN, STANDBY_DOMAIN)).sort();
@@ -518,9 +557,11 @@ describe('the no-restore loop with Microsoft 365 through the CLI (emulated tenan
     // Arrived in the old primary exactly once; nothing else added; both tenants hold the same, nothing twice.
     expect(await messagesWithSubject(source, subject)).toBe(1);
     expect(await fileContent(source, 'Documents/after-failover.txt')).toBe('written on the new primary\n');
+    expect(await fileContent(source, 'README.txt')).toBe('rewritten on the new primary\n');
     const after = await expectSameHoldings(standby, source);
     expect(Object.values(after.messages).reduce((a, b) => a + b, 0)).toBe(Object.values(before.messages).reduce((a, b) => a + b, 0) + 1);
     expect(Object.keys(after.files).filter((p) => !(p in before.files))).toEqual(['/Documents/after-failover.txt']);
+    expect(after.read[replicated.internetMessageId]).toBe(!before.read[replicated.internetMessageId]);
     expect(after.events).toEqual(before.events);
     expect(after.contacts).toEqual(before.contacts);
     expect(source.invitations()).toEqual([]);
