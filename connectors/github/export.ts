@@ -20,7 +20,7 @@ import type { ExportContext, ScopeRef } from '../../src/model/connector.js';
 import type { ChangeRecordInput, Cursor } from '../../src/model/records.js';
 import { getConditional, isStatus, listAll, type GithubClient } from './client.js';
 import { snapshotGit, type GitState } from './git.js';
-import { dueDate, labelNames, normRepo, numberFromUrl } from './normalize.js';
+import { dueDate, labelNames, normRepo, numberFromUrl, parseHeader } from './normalize.js';
 import { Asset, CURSOR_VERSION, GithubCursor, GitRecordRaw, Issue, IssueComment, Label, Milestone, Pull, Release, Repo, Review, ReviewComment } from './schema.js';
 import { K, SINGLETON_ID } from './types.js';
 
@@ -76,6 +76,12 @@ export function readCursor(raw: Cursor | null, now: Date, log: ExportContext['lo
     return null;
   }
   return c;
+}
+
+/** Bodies norestore wrote as bookkeeping on a standby: placeholders and items deleted on the other side. */
+function bookkeeping(body: string | null | undefined): boolean {
+  const { meta } = parseHeader(body);
+  return !!meta && (meta.placeholder !== undefined || meta.deleted === true);
 }
 
 export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cursor | null, ctx: ExportContext): Promise<Cursor> {
@@ -213,9 +219,16 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
     for (const issue of parseItems(Issue, items, 'issue')) {
       signal.throwIfAborted();
       const id = String(issue.number);
-      liveNumbers.add(id);
       const isPull = issue.pull_request !== undefined;
       const possessed = isPull ? possessedPulls : possessedIssues;
+      if (bookkeeping(issue.body)) {
+        // A placeholder or a deleted item norestore keeps here as the standby of another direction
+        // (before a failover): nobody's data, never possessed. The deletion probe then counts fewer
+        // possessed than listed, so it stays quiet; the daily reconciliation still runs.
+        if (liveNumbers.delete(id)) await emit(tombstone(isPull ? K.pull : K.issue, id));
+        continue;
+      }
+      liveNumbers.add(id);
       const version = issueVersion(issue);
       if (possessed.get(id) === version || emittedNumbers.has(id)) continue;
       emittedNumbers.add(id);
@@ -229,6 +242,10 @@ export async function exportRepo(deps: ExportDeps, scope: ScopeRef, cursorIn: Cu
       if (reviews.notModified) continue;
       for (const r of parseItems(Review, reviews.data, 'review')) {
         if (r.state === 'PENDING') continue; // visible to its author only, not submitted
+        if (bookkeeping(r.body)) continue; // a review deleted on another side, kept marked here
+        // GitHub wraps every review comment made on its own in an empty COMMENTED review: no content
+        // of its own (the comment is exported as a review comment), and no import could avoid a second wrapper.
+        if (r.state === 'COMMENTED' && !(r.body ?? '').trim()) continue;
         const rid = String(r.id);
         const version = versionHash([r.state, r.body ?? '', r.submitted_at ?? '', r.commit_id ?? '']);
         if (possessedReviews.get(rid) !== version) await emit({ kind: K.review, id: rid, op: 'upsert', version, sourceTime: r.submitted_at ?? issue.updated_at, parent: id, raw: r });

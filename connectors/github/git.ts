@@ -360,7 +360,11 @@ export function standbyRefs(source: RefsMap): RefsMap {
   for (const [name, sha] of Object.entries(source)) {
     const pull = /^refs\/pull\/(\d+)\/head$/.exec(name);
     if (pull) out[`refs/norestore/pull/${pull[1]}/head`] = sha;
-    else if (!name.startsWith('refs/pull/')) out[name] = sha;
+    // A source that was a standby before a failover holds refs/norestore/pull/N/head itself: kept,
+    // unless the source's own pull request N says otherwise.
+    else if (/^refs\/norestore\/pull\/(\d+)\/head$/.test(name)) {
+      if (!(name.replace('refs/norestore/', 'refs/') in source)) out[name] = sha;
+    } else if (!name.startsWith('refs/pull/')) out[name] = sha;
   }
   return out;
 }

@@ -15,7 +15,7 @@ import type { ImportContext, ImportFailure, ImportResult, ScopeRef } from '../..
 import type { ChangeRecord } from '../../src/model/records.js';
 import { isStatus, listAll, type GithubClient } from './client.js';
 import { GitError, pushAll, restoreFromBundles, standbyRefs, type GitState } from './git.js';
-import { attribution, labelNames, parseHeader, withHeader, numberFromUrl } from './normalize.js';
+import { attribution, dueDate, labelNames, parseHeader, withHeader, numberFromUrl } from './normalize.js';
 import { Asset, GitRecordRaw, Issue, IssueComment, Label, Milestone, PullRecordRaw, Release, Repo, Review, ReviewComment } from './schema.js';
 import { repoNameOf } from './export.js';
 import { K, SINGLETON_ID } from './types.js';
@@ -47,11 +47,18 @@ interface Found {
   body: string;
 }
 
-/** Where an item lives on the standby; `body` is known when it was found by its marker (adoption). */
+/**
+ * Where an item lives on the standby; `body` is known when it was found by its marker (adoption),
+ * `original` when it is an original a stored copy names (replication reversed after a failover).
+ */
 interface Located {
   standbyId: string;
   body?: string;
+  original?: boolean;
 }
+
+/** Where each comment-like kind lives on a standby: issue comment, review, review comment. */
+const WHERE: Record<string, 'c' | 'r' | 'rc'> = { [K.issueComment]: 'c', [K.review]: 'r', [K.reviewComment]: 'rc' };
 
 interface ImportJob {
   id: number;
@@ -98,6 +105,8 @@ class RepoImport {
   private readonly owner: string;
   private readonly repo: string;
   private readonly sourceRepo: string;
+  /** `org/repo` of the source as GitHub spells it: written into headers (HeaderMeta.source). */
+  private readonly sourceName: string;
   private readonly result: ImportResult = { imported: 0, unchanged: 0, deleted: 0, failed: [] };
   private readonly failedKeys = new Set<string>();
   private gitFailed = false;
@@ -125,7 +134,8 @@ class RepoImport {
     this.client = deps.client;
     this.owner = deps.client.tenant.org;
     this.repo = repoNameOf(scope);
-    this.sourceRepo = `${deps.sourceOrg}/${this.repo}`.toLowerCase();
+    this.sourceName = `${deps.sourceOrg}/${this.repo}`;
+    this.sourceRepo = this.sourceName.toLowerCase();
   }
 
   /** Set when an issue import may be pending after a failed request: no further numbers this run. */
@@ -163,6 +173,37 @@ class RepoImport {
       const { meta } = parseHeader(x.body);
       return meta?.kind === kind && meta.id === id;
     }) ?? null;
+  }
+
+  /**
+   * The body norestore writes: its header and the author's text. A stored body that is itself a copy
+   * norestore made (replication reversed after a failover) gives its text and its original notes
+   * (attribution), so headers never nest. `notes[0]` is the attribution, the rest extra lines.
+   */
+  private compose(stored: string | null | undefined, r: { kind: string; id: string }, notes: string[]): string {
+    const p = parseHeader(stored);
+    const kept = p.meta?.kind ? p.notes : [];
+    return withHeader(p.body, { kind: r.kind, id: r.id, source: this.sourceName }, kept.length ? [...kept, ...notes.slice(1)] : notes);
+  }
+
+  /**
+   * The original on this standby that a stored copy names in its header: after a failover the old
+   * primary is the standby, and the new source's items are the copies norestore made of its
+   * originals. Only when the header says the id belongs to this repository (older headers say
+   * nothing: the caller then also requires the standby item to carry no header of its own).
+   */
+  private originOf(stored: string | null | undefined): { kind: string; id: string } | null {
+    const { meta } = parseHeader(stored);
+    if (!meta?.kind || !meta.id || meta.deleted) return null;
+    if (meta.source !== undefined && meta.source.toLowerCase() !== `${this.owner}/${this.repo}`.toLowerCase()) return null;
+    return { kind: meta.kind, id: meta.id };
+  }
+
+  /** The standby item already holds what the stored record says: written by us, or an original with the same text. */
+  private static same(at: Located, body: string, stored: string | null | undefined, ...alternatives: string[]): boolean {
+    if (at.body === undefined) return false;
+    if (at.body === body || alternatives.includes(at.body)) return true;
+    return !!at.original && at.body === parseHeader(stored).body;
   }
 
   private get base() {
@@ -376,9 +417,13 @@ class RepoImport {
     const l = this.parseRaw(Label, r);
     const body = { color: (l.color ?? 'ededed').toLowerCase(), description: l.description ?? '' };
     let current = entry?.standbyId ?? null;
-    if (!current && (await this.labels()).has(l.name.toLowerCase())) current = (await this.labels()).get(l.name.toLowerCase())!.name;
     let saved: Label | null = null;
-    if (current) {
+    if (!current && (await this.labels()).has(l.name.toLowerCase())) {
+      const found = (await this.labels()).get(l.name.toLowerCase())!;
+      current = found.name;
+      if (found.name === l.name && (found.color ?? '').toLowerCase() === body.color && (found.description ?? '') === body.description) saved = found; // adopted as it is
+    }
+    if (current && !saved) {
       try {
         saved = Label.parse(await this.api('PATCH /repos/{owner}/{repo}/labels/{name}', { name: current, new_name: l.name, ...body }));
       } catch (err) {
@@ -428,9 +473,11 @@ class RepoImport {
     if (entry?.version === r.version) return 'unchanged';
     const m = this.parseRaw(Milestone, r);
     const body: Json = { title: m.title, state: m.state, description: m.description ?? '', due_on: m.due_on ?? null };
-    let num = entry ? Number(entry.standbyId) : ((await this.milestones()).get(m.title)?.number ?? null);
+    const adopt = entry ? undefined : (await this.milestones()).get(m.title);
+    let num = entry ? Number(entry.standbyId) : (adopt?.number ?? null);
     let saved: Milestone | null = null;
-    if (num !== null) {
+    if (adopt && adopt.state === m.state && (adopt.description ?? '') === (m.description ?? '') && dueDate(adopt.due_on) === dueDate(m.due_on)) saved = adopt; // adopted as it is
+    if (num !== null && !saved) {
       try {
         saved = Milestone.parse(await this.api('PATCH /repos/{owner}/{repo}/milestones/{milestone_number}', { milestone_number: num, ...body }));
       } catch (err) {
@@ -580,6 +627,10 @@ class RepoImport {
         }
       }
     }
+    if (!entry && r.op === 'upsert') {
+      const adopted = await this.adoptOriginalIssue(r);
+      if (adopted) return adopted;
+    }
     if (r.op === 'delete') {
       if (!entry) return 'unchanged';
       await this.markDeleted(r, parseInt(entry.standbyId, 10));
@@ -591,17 +642,10 @@ class RepoImport {
     if (entry) {
       const num = parseInt(entry.standbyId, 10);
       const asIssue = r.kind === K.pull && entry.standbyId.endsWith(AS_ISSUE);
-      await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
-        issue_number: num,
-        title: issue.title,
-        body: withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, r.kind === K.pull ? asIssue : true)),
-        state: issue.state,
-        labels: labelNames(issue.labels),
-        milestone: this.milestoneNumber(issue.milestone),
-        ...(this.assignees(issue).length ? { assignees: this.assignees(issue) } : {}),
-      });
+      const target = Issue.parse(await this.api('GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: num }));
+      const changed = await this.syncIssue(target, r, issue, pull, asIssue);
       this.ctx.idMap.set(r.kind, r.id, { standbyId: entry.standbyId, version: r.version });
-      return 'imported';
+      return changed ? 'imported' : 'unchanged';
     }
     if (r.kind === K.pull && this.gitFailed) throw new ItemError('the git import of this repository failed in this run; the pull request is created after it succeeds');
     if (this.creationBlocked) throw new ItemError(this.creationBlocked);
@@ -632,6 +676,56 @@ class RepoImport {
     return 'imported';
   }
 
+  /**
+   * Replication reversed after a failover: the stored issue or pull request is a copy norestore made
+   * of an original on this standby (the old primary). The original is adopted, and only what changed
+   * on the new primary since is written, so originals stay as their authors left them.
+   */
+  private async adoptOriginalIssue(r: ChangeRecord): Promise<'imported' | 'unchanged' | null> {
+    const { issue, pull } = this.issueOf(r);
+    const origin = this.originOf(issue.body);
+    if (!origin || (origin.kind !== K.issue && origin.kind !== K.pull)) return null;
+    const num = Number(origin.id);
+    if (!Number.isInteger(num) || num <= 0) return null;
+    let target: Issue;
+    try {
+      target = Issue.parse(await this.api('GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: num }));
+    } catch (err) {
+      if (isStatus(err, 404, 410)) return null;
+      throw err;
+    }
+    if (parseHeader(target.body).meta) return null; // a copy itself, not the original the header names
+    const asIssue = r.kind === K.pull && !target.pull_request;
+    const changed = await this.syncIssue(target, r, issue, pull, asIssue);
+    this.bump(num);
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: asIssue ? `${num}${AS_ISSUE}` : String(num), version: r.version });
+    this.ctx.log.debug('github original adopted (replication reversed)', { scope: this.scope.id, kind: r.kind, id: r.id, standby: num, changed });
+    return changed ? 'imported' : 'unchanged';
+  }
+
+  /**
+   * Bring a standby issue or pull request to the stored version, writing only the fields that
+   * differ: an original adopted after a failover keeps its author's body unless it was edited, and
+   * an unchanged item costs no content-creating request.
+   */
+  private async syncIssue(target: Issue, r: ChangeRecord, issue: Issue, pull: PullRecordRaw['pull'] | null, asIssue: boolean): Promise<boolean> {
+    const patch: Json = {};
+    if (target.title !== issue.title) patch.title = issue.title;
+    const body = this.compose(issue.body, r, this.notesFor(r, issue, pull, r.kind === K.pull ? asIssue : true));
+    const current = target.body ?? '';
+    // Our own copy must say exactly what we write; an original only the author's text.
+    if (parseHeader(current).meta ? current !== body : current !== parseHeader(issue.body).body) patch.body = body;
+    if (target.state !== issue.state) patch.state = issue.state;
+    const labels = labelNames(issue.labels);
+    if (labelNames(target.labels).join('\u0000') !== labels.join('\u0000')) patch.labels = labels;
+    if ((target.milestone?.title ?? null) !== (issue.milestone?.title ?? null)) patch.milestone = this.milestoneNumber(issue.milestone);
+    const assignees = this.assignees(issue);
+    if (assignees.length && [...assignees].sort().join(',') !== (target.assignees ?? []).map((a) => a.login).sort().join(',')) patch.assignees = assignees;
+    if (!Object.keys(patch).length) return false;
+    await this.api('PATCH /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: target.number, ...patch });
+    return true;
+  }
+
   private async isIssueOnStandby(num: number): Promise<boolean> {
     const i = await this.api<{ pull_request?: unknown }>('GET /repos/{owner}/{repo}/issues/{issue_number}', { issue_number: num });
     return i.pull_request === undefined;
@@ -646,7 +740,7 @@ class RepoImport {
       issue_number: num,
       title,
       state: 'closed',
-      body: withHeader(body, { kind: r.kind, id: r.id, deleted: true }, [`_Deleted on the source (${r.sourceTime}); kept closed here because issues cannot be deleted through the API._`]),
+      body: withHeader(body, { kind: r.kind, id: r.id, source: this.sourceName, deleted: true }, [`_Deleted on the source (${r.sourceTime}); kept closed here because issues cannot be deleted through the API._`]),
     });
   }
 
@@ -668,7 +762,7 @@ class RepoImport {
         () =>
           this.api<{ number: number }>('POST /repos/{owner}/{repo}/pulls', {
             title: issue.title,
-            body: withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, false)),
+            body: this.compose(issue.body, r, this.notesFor(r, issue, pull, false)),
             head: pull.head.ref,
             base: pull.base.ref,
             draft: pull.draft ?? false,
@@ -700,7 +794,7 @@ class RepoImport {
 
   /** Create an issue (through the import endpoint when available); returns its standby number. */
   private async createIssue(r: ChangeRecord, issue: Issue, pull: PullRecordRaw['pull'] | null, comments: ChangeRecord[]): Promise<number> {
-    const body = withHeader(issue.body, { kind: r.kind, id: r.id }, this.notesFor(r, issue, pull, true));
+    const body = this.compose(issue.body, r, this.notesFor(r, issue, pull, true));
     const labels = labelNames(issue.labels);
     const milestone = this.milestoneNumber(issue.milestone);
     const assignees = this.assignees(issue);
@@ -853,7 +947,7 @@ class RepoImport {
   }
 
   private commentBody(r: ChangeRecord, c: IssueComment): string {
-    return withHeader(c.body, { kind: r.kind, id: r.id }, [attribution(c.user?.login, c.created_at)]);
+    return this.compose(c.body, r, [attribution(c.user?.login, c.created_at)]);
   }
 
   /** Standby items of one list by their source markers (read once per run). */
@@ -863,7 +957,9 @@ class RepoImport {
     if (!res.notModified) {
       for (const c of res.data) {
         const { meta } = parseHeader(c.body);
-        if (meta?.kind && meta.id) idx.set(`${meta.kind}/${meta.id}`, { id: c.id, body: c.body ?? '' });
+        const found = { id: c.id, body: c.body ?? '' };
+        if (meta?.kind && meta.id) idx.set(`${meta.kind}/${meta.id}`, found);
+        idx.set(`#${c.id}`, found); // by standby id: originals named by a stored copy's header
       }
     }
     return idx;
@@ -890,10 +986,20 @@ class RepoImport {
   private async locate(r: ChangeRecord, where: Array<'c' | 'r' | 'rc'>, pullNum: number | null): Promise<Located | null> {
     const entry = this.ctx.idMap.get(r.kind, r.id);
     if (entry) return { standbyId: entry.standbyId };
-    const key = `${r.kind}/${r.id}`;
+    const lookup = async (w: 'c' | 'r' | 'rc', key: string): Promise<Found | undefined> =>
+      w === 'c' ? (await this.comments()).get(key) : w === 'rc' ? (await this.reviewComments()).get(key) : pullNum !== null ? (await this.reviews(pullNum)).get(key) : undefined;
     for (const w of where) {
-      const found = w === 'c' ? (await this.comments()).get(key) : w === 'rc' ? (await this.reviewComments()).get(key) : pullNum !== null ? (await this.reviews(pullNum)).get(key) : undefined;
+      const found = await lookup(w, `${r.kind}/${r.id}`);
       if (found !== undefined) return { standbyId: `${w}:${found.id}`, body: found.body };
+    }
+    // Replication reversed after a failover: the stored copy names its original on this standby.
+    // The original may be of another kind: a review or review comment of a pull request that the
+    // other side holds as an issue is an issue comment there.
+    const origin = r.op === 'upsert' ? this.originOf((r.raw as { body?: string | null } | null)?.body) : null;
+    const w = origin ? WHERE[origin.kind] : undefined;
+    if (origin && w) {
+      const found = await lookup(w, `#${origin.id}`);
+      if (found !== undefined && !parseHeader(found.body).meta) return { standbyId: `${w}:${found.id}`, body: found.body, original: true };
     }
     return null;
   }
@@ -928,26 +1034,40 @@ class RepoImport {
     if (r.op === 'delete') {
       const at = await this.locate(r, ['c'], null);
       if (!at) return 'unchanged';
-      await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at.standbyId).id });
+      const s = RepoImport.split(at.standbyId);
+      if (s.type === 'rc') await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}', { comment_id: s.id });
+      else if (s.type === 'c') await this.deleteOrIgnore('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id });
+      // An adopted original review ('r'): submitted reviews cannot be deleted; verification shows it.
+      else this.ctx.log.warn('github review kept on the standby: its copy was deleted on the source, and submitted reviews cannot be deleted', { scope: this.scope.id, id: r.id, review: s.id });
       this.ctx.idMap.delete(r.kind, r.id);
       return 'deleted';
     }
     const c = this.parseRaw(IssueComment, r);
     const parent = this.parentOf(r, [K.issue, K.pull]);
     const body = this.commentBody(r, c);
-    const at = await this.locate(r, ['c'], null);
-    let id: number | null = null;
-    if (at && at.body === body) id = RepoImport.split(at.standbyId).id; // adopted as it is
+    const at = await this.locate(r, ['c'], parent.num);
+    let standbyId: string | null = null;
+    if (at && RepoImport.same(at, body, c.body)) standbyId = at.standbyId; // adopted as it is
     else if (at) {
       try {
-        id = (await this.api<{ id: number }>('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: RepoImport.split(at.standbyId).id, body })).id;
+        await this.rewrite(RepoImport.split(at.standbyId), parent.num, body);
+        standbyId = at.standbyId;
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
       }
     }
-    id ??= (await this.postIssueComment(parent.num, body, r)).id;
-    this.ctx.idMap.set(r.kind, r.id, { standbyId: String(id), version: r.version });
+    standbyId ??= String((await this.postIssueComment(parent.num, body, r)).id);
+    // Issue comments are mapped by their bare id; adopted originals of other kinds keep their prefix.
+    const s = RepoImport.split(standbyId);
+    this.ctx.idMap.set(r.kind, r.id, { standbyId: s.type === 'c' ? String(s.id) : `${s.type}:${s.id}`, version: r.version });
     return 'imported';
+  }
+
+  /** Write a new body into a standby comment, review or review comment. */
+  private async rewrite(s: { type: 'c' | 'r' | 'rc'; id: number }, pullNum: number, body: string): Promise<void> {
+    if (s.type === 'r') await this.api('PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}', { pull_number: pullNum, review_id: s.id, body });
+    else if (s.type === 'rc') await this.api('PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}', { comment_id: s.id, body });
+    else await this.api('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { comment_id: s.id, body });
   }
 
   private async importReview(r: ChangeRecord): Promise<'imported' | 'unchanged' | 'deleted'> {
@@ -966,7 +1086,7 @@ class RepoImport {
           await this.api('PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}', {
             pull_number: parent.num,
             review_id: s.id,
-            body: withHeader(prevBody, { kind: r.kind, id: r.id, deleted: true }, ['_Deleted on the source._']),
+            body: withHeader(parseHeader(prevBody).body, { kind: r.kind, id: r.id, source: this.sourceName, deleted: true }, ['_Deleted on the source._']),
           }).catch(async (err: unknown) => {
             if (!isStatus(err, 404)) throw err;
             await this.refuseIfReviewExists(parent.num, s.id);
@@ -977,10 +1097,10 @@ class RepoImport {
       return 'deleted';
     }
     const rv = this.parseRaw(Review, r);
-    const body = withHeader(rv.body, { kind: r.kind, id: r.id }, [attribution(rv.user?.login, rv.submitted_at, `review: ${rv.state.toLowerCase().replace(/_/g, ' ')}`)]);
+    const body = this.compose(rv.body, r, [attribution(rv.user?.login, rv.submitted_at, `review: ${rv.state.toLowerCase().replace(/_/g, ' ')}`)]);
     const at = await this.locate(r, parent.asIssue ? ['c'] : ['r', 'c'], parent.asIssue ? null : parent.num);
     let standbyId: string | null = null;
-    if (at && at.body === body) standbyId = at.standbyId; // adopted as it is
+    if (at && RepoImport.same(at, body, rv.body)) standbyId = at.standbyId; // adopted as it is
     else if (at) {
       const s = RepoImport.split(at.standbyId);
       try {
@@ -1034,14 +1154,14 @@ class RepoImport {
     const c = this.parseRaw(ReviewComment, r);
     const parent = this.parentOf(r, [K.pull, K.issue]);
     const notes = [attribution(c.user?.login, c.created_at)];
-    const body = withHeader(c.body, { kind: r.kind, id: r.id }, notes);
-    const fallbackBody = withHeader(c.body, { kind: r.kind, id: r.id }, [
+    const body = this.compose(c.body, r, notes);
+    const fallbackBody = this.compose(c.body, r, [
       attribution(c.user?.login, c.created_at, `review comment on \`${c.path}\`${c.original_line ?? c.line ? ` line ${c.original_line ?? c.line}` : ''}`),
       ...(c.diff_hunk ? ['```diff', c.diff_hunk.replace(/```/g, '` ` `'), '```'] : []),
     ]);
     const at = await this.locate(r, ['rc', 'c'], null);
     let standbyId: string | null = null;
-    if (at && (at.body === body || at.body === fallbackBody)) standbyId = at.standbyId; // adopted as it is
+    if (at && RepoImport.same(at, body, c.body, fallbackBody)) standbyId = at.standbyId; // adopted as it is
     else if (at) {
       const s = RepoImport.split(at.standbyId);
       try {
@@ -1118,13 +1238,16 @@ class RepoImport {
     const body: Json = {
       tag_name: rel.tag_name,
       name: rel.name ?? '',
-      body: withHeader(rel.body, { kind: r.kind, id: r.id }, [attribution(rel.author?.login, rel.published_at ?? rel.created_at)]),
+      body: this.compose(rel.body, r, [attribution(rel.author?.login, rel.published_at ?? rel.created_at)]),
       draft: rel.draft,
       prerelease: rel.prerelease,
     };
-    let id = entry ? Number(entry.standbyId) : ((await this.releases()).get(`id:${r.id}`) ?? (await this.releases()).get(`tag:${rel.tag_name}`))?.id;
+    const adopt = entry ? undefined : ((await this.releases()).get(`id:${r.id}`) ?? (await this.releases()).get(`tag:${rel.tag_name}`));
+    let id = entry ? Number(entry.standbyId) : adopt?.id;
     let saved: Release | null = null;
-    if (id !== undefined) {
+    // Adopted as it is when it already says the same (an original after a failover stays untouched).
+    if (adopt && (adopt.name ?? '') === (rel.name ?? '') && parseHeader(adopt.body).body === parseHeader(rel.body).body && adopt.draft === rel.draft && adopt.prerelease === rel.prerelease) saved = adopt;
+    if (id !== undefined && !saved) {
       try {
         saved = Release.parse(await this.api('PATCH /repos/{owner}/{repo}/releases/{release_id}', { release_id: id, ...body }));
       } catch (err) {

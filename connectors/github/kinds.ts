@@ -161,7 +161,7 @@ export function githubKinds(opts: { importEndpoint: boolean }): KindSpec[] {
       title: 'Pull request reviews',
       dependsOn: [K.pull],
       possession: 'restorable',
-      exportVia: 'GET /pulls/{n}/reviews for every pull request that changed (submitted reviews cannot be deleted on GitHub)',
+      exportVia: 'GET /pulls/{n}/reviews for every pull request that changed (submitted reviews cannot be deleted on GitHub); the empty COMMENTED reviews GitHub wraps around single review comments are not items (their comments are exported as review comments)',
       importVia: 'POST /pulls/{n}/reviews with event COMMENT (or an issue comment when the pull request is an issue on the standby); body updates by PUT',
       fidelity: {
         preserved: ['pull', 'body'],

@@ -4,6 +4,7 @@ import { readCursor } from './export.js';
 import { globMatcher, repoScopeId } from './index.js';
 import { GITHUB_UNCOVERED, githubKinds } from './kinds.js';
 import { attribution, normGitRefs, normIssue, normalizeStored, parseHeader, withHeader } from './normalize.js';
+import { standbyRefs } from './git.js';
 import { K } from './types.js';
 
 const issue = {
@@ -30,15 +31,36 @@ describe('norestore header', () => {
     expect(parseHeader('plain body').meta).toBeNull();
   });
 
+  it('says where the source id lives and gives back the visible notes', () => {
+    const text = withHeader('text', { kind: K.issueComment, id: '42', source: 'acme/alpha' }, ['_Originally by `@bob`._', 'more']);
+    expect(text).toBe('<!-- norestore:source-id=github.issue_comment/42 -->\n<!-- norestore:source=acme/alpha -->\n_Originally by `@bob`._\nmore\n<!-- /norestore -->\ntext');
+    expect(parseHeader(text)).toEqual({ meta: { kind: K.issueComment, id: '42', source: 'acme/alpha' }, notes: ['_Originally by `@bob`._', 'more'], body: 'text' });
+    // Headers written before the source line existed still parse.
+    expect(parseHeader('<!-- norestore:source-id=github.issue/3 -->\n_a_\n<!-- /norestore -->\nx')).toEqual({ meta: { kind: K.issue, id: '3' }, notes: ['_a_'], body: 'x' });
+  });
+
+  it("a copy norestore made (the source after a failover) compares by its author's text", () => {
+    const copy = { ...issue, body: withHeader(issue.body, { kind: K.issue, id: '7', source: 'acme/alpha' }, [attribution('alice', issue.created_at)]) };
+    expect(normIssue(copy)).toEqual(normIssue(issue));
+  });
+
+  it('pull request heads a former standby holds as refs/norestore/pull/N/head count as heads, after its own', () => {
+    const source = { 'refs/heads/main': 'a', 'refs/pull/3/head': 'b', 'refs/norestore/pull/3/head': 'old', 'refs/norestore/pull/9/head': 'c' };
+    expect(normGitRefs(source, 'source')).toEqual({ refs: { 'refs/heads/main': 'a' }, pulls: { '3': 'b', '9': 'c' } });
+    const pushed = standbyRefs(source);
+    expect(pushed).toEqual({ 'refs/heads/main': 'a', 'refs/norestore/pull/3/head': 'b', 'refs/norestore/pull/9/head': 'c' });
+    expect(normGitRefs(pushed, 'standby')).toEqual(normGitRefs(source, 'source'));
+  });
+
   it('attribution names the login in a code span so nobody is notified', () => {
     expect(attribution('bob', '2024-01-01T00:00:00Z', 'review: approved')).toBe('_Originally by `@bob` on 2024-01-01T00:00:00Z, review: approved._');
     expect(attribution(null, null)).toBe('_Originally by a deleted user._');
   });
 
-  it('stored bodies are compared as exported, standby bodies without our header', () => {
+  it('bodies are compared without our header on both sides', () => {
     const standby = { ...issue, body: withHeader(issue.body, { kind: K.issue, id: '7' }, [attribution('alice', issue.created_at)]) };
-    expect(normIssue(standby, 'standby')).toEqual(normIssue(issue, 'stored'));
-    expect(normIssue(issue, 'stored')).toMatchObject({ labels: ['a', 'b'], milestone: 'v1', body: 'Hello\n\nworld' });
+    expect(normIssue(standby)).toEqual(normIssue(issue));
+    expect(normIssue(issue)).toMatchObject({ labels: ['a', 'b'], milestone: 'v1', body: 'Hello\n\nworld' });
   });
 
   it('git refs: refs/pull/N/head on the source and refs/norestore/pull/N/head on the standby are the same PR heads', () => {

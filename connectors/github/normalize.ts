@@ -20,12 +20,26 @@ export interface HeaderMeta {
   deleted?: boolean;
   /** A placeholder filling number N of the sequence. */
   placeholder?: number;
+  /**
+   * `owner/repo` the source id belongs to. After a failover the old primary is the standby and its
+   * originals are named by the headers of the copies the new source holds: this says where.
+   */
+  source?: string;
+}
+
+/** A body split into norestore's header (meta and visible note lines) and the author's text. */
+export interface ParsedBody {
+  meta: HeaderMeta | null;
+  /** The visible lines of the header (attribution ...), empty without a header. */
+  notes: string[];
+  body: string;
 }
 
 /** Header + body as written to the standby. `notes` are visible markdown lines (attribution ...). */
 export function withHeader(body: string | null | undefined, meta: HeaderMeta, notes: string[]): string {
   const lines: string[] = [];
   if (meta.kind && meta.id) lines.push(`${OPEN}source-id=${meta.kind}/${meta.id} -->`);
+  if (meta.kind && meta.id && meta.source) lines.push(`${OPEN}source=${meta.source} -->`);
   if (meta.placeholder !== undefined) lines.push(`${OPEN}placeholder=${meta.placeholder} -->`);
   if (meta.deleted) lines.push(`${OPEN}deleted -->`);
   lines.push(...notes, CLOSE);
@@ -33,11 +47,11 @@ export function withHeader(body: string | null | undefined, meta: HeaderMeta, no
 }
 
 /** Split a standby body into norestore's header (null when absent) and the original body. */
-export function parseHeader(body: string | null | undefined): { meta: HeaderMeta | null; body: string } {
+export function parseHeader(body: string | null | undefined): ParsedBody {
   const text = body ?? '';
-  if (!text.startsWith(OPEN)) return { meta: null, body: text };
+  if (!text.startsWith(OPEN)) return { meta: null, notes: [], body: text };
   const end = text.indexOf(CLOSE);
-  if (end < 0) return { meta: null, body: text };
+  if (end < 0) return { meta: null, notes: [], body: text };
   const head = text.slice(0, end);
   let rest = text.slice(end + CLOSE.length);
   if (rest.startsWith('\r\n')) rest = rest.slice(2);
@@ -51,7 +65,10 @@ export function parseHeader(body: string | null | undefined): { meta: HeaderMeta
   const ph = /<!-- norestore:placeholder=(\d+) -->/.exec(head);
   if (ph) meta.placeholder = Number(ph[1]);
   if (head.includes(`${OPEN}deleted -->`)) meta.deleted = true;
-  return { meta, body: rest };
+  const source = /<!-- norestore:source=(\S+?) -->/.exec(head);
+  if (source) meta.source = source[1];
+  const notes = head.split('\n').filter((l) => l !== '' && !l.startsWith(OPEN));
+  return { meta, notes, body: rest };
 }
 
 /** "_Originally by `@alice` on 2024-01-02T03:04:05Z._" — the login in a code span, so nobody is notified. */
@@ -72,15 +89,12 @@ export function dueDate(due: string | null | undefined): string | null {
   return due ? due.slice(0, 10) : null;
 }
 
-/** Which side a normalized item comes from: only standby bodies carry norestore's header. */
-export type Side = 'stored' | 'standby';
-
 /**
- * The author's text: stored bodies are compared as exported (after a failover the source may itself
- * carry an older header, which then is content); standby bodies lose exactly the one header we wrote.
+ * The author's text, on both sides without norestore's header: the standby's carries the header we
+ * wrote; after a failover the source's own items may be copies we made earlier and carry one too.
  */
-export function bodyOf(body: string | null | undefined, side: Side): string {
-  return side === 'standby' ? parseHeader(body).body : (body ?? '');
+export function bodyOf(body: string | null | undefined): string {
+  return parseHeader(body).body;
 }
 
 export function numberFromUrl(url: string): number {
@@ -104,7 +118,11 @@ export function normRepo(r: Repo): Record<string, unknown> {
   };
 }
 
-/** Refs map without refs/pull/* and refs/norestore/*; pull request heads as { n: sha }. */
+/**
+ * Refs map without refs/pull/* and refs/norestore/*; pull request heads as { n: sha }. A source may
+ * itself hold refs/norestore/pull/N/head (it was the standby before a failover): those heads are
+ * pushed on as they are, so they count as pull request heads too, after the source's own.
+ */
 export function normGitRefs(refs: RefsMap, side: 'source' | 'standby'): { refs: RefsMap; pulls: Record<string, string> } {
   const out: RefsMap = {};
   const pulls: Record<string, string> = {};
@@ -113,7 +131,7 @@ export function normGitRefs(refs: RefsMap, side: 'source' | 'standby'): { refs: 
     const src = /^refs\/pull\/(\d+)\/head$/.exec(name);
     const sb = /^refs\/norestore\/pull\/(\d+)\/head$/.exec(name);
     if (side === 'source' && src) pulls[src[1]!] = sha;
-    else if (side === 'standby' && sb) pulls[sb[1]!] = sha;
+    else if (sb && (side === 'standby' || !(`refs/pull/${sb[1]}/head` in refs))) pulls[sb[1]!] = sha;
     else if (!name.startsWith('refs/pull/') && !name.startsWith('refs/norestore/')) out[name] = sha;
   }
   return { refs: out, pulls };
@@ -127,11 +145,11 @@ export function normMilestone(m: Milestone): Record<string, unknown> {
   return { number: m.number, title: m.title, description: m.description ?? '', state: m.state, due_on: dueDate(m.due_on) };
 }
 
-export function normIssue(i: Issue, side: Side): Record<string, unknown> {
+export function normIssue(i: Issue): Record<string, unknown> {
   return {
     number: i.number,
     title: i.title,
-    body: bodyOf(i.body, side),
+    body: bodyOf(i.body),
     state: i.state,
     labels: labelNames(i.labels),
     milestone: i.milestone?.title ?? null,
@@ -139,12 +157,12 @@ export function normIssue(i: Issue, side: Side): Record<string, unknown> {
   };
 }
 
-export function normComment(c: { body?: string | null }, parent: number, parentField: 'issue' | 'pull', side: Side): Record<string, unknown> {
-  return { [parentField]: parent, body: bodyOf(c.body, side) };
+export function normComment(c: { body?: string | null }, parent: number, parentField: 'issue' | 'pull'): Record<string, unknown> {
+  return { [parentField]: parent, body: bodyOf(c.body) };
 }
 
-export function normRelease(r: Release, side: Side): Record<string, unknown> {
-  return { tag_name: r.tag_name, name: r.name ?? '', body: bodyOf(r.body, side), draft: r.draft, prerelease: r.prerelease };
+export function normRelease(r: Release): Record<string, unknown> {
+  return { tag_name: r.tag_name, name: r.name ?? '', body: bodyOf(r.body), draft: r.draft, prerelease: r.prerelease };
 }
 
 export function normAsset(a: Asset, release: string, sha256: string | null): Record<string, unknown> {
@@ -171,17 +189,17 @@ export function normalizeStored(record: ChangeRecord): Record<string, unknown> {
     case K.milestone:
       return normMilestone(parse(Milestone, record.raw));
     case K.issue:
-      return normIssue(parse(Issue, record.raw), 'stored');
+      return normIssue(parse(Issue, record.raw));
     case K.pull:
-      return normIssue(parse(PullRecordRaw, record.raw).issue, 'stored');
+      return normIssue(parse(PullRecordRaw, record.raw).issue);
     case K.issueComment:
-      return normComment(parse(IssueComment, record.raw), Number(record.parent), 'issue', 'stored');
+      return normComment(parse(IssueComment, record.raw), Number(record.parent), 'issue');
     case K.review:
-      return normComment(parse(Review, record.raw), Number(record.parent), 'pull', 'stored');
+      return normComment(parse(Review, record.raw), Number(record.parent), 'pull');
     case K.reviewComment:
-      return normComment(parse(ReviewComment, record.raw), Number(record.parent), 'pull', 'stored');
+      return normComment(parse(ReviewComment, record.raw), Number(record.parent), 'pull');
     case K.release:
-      return normRelease(parse(Release, record.raw), 'stored');
+      return normRelease(parse(Release, record.raw));
     case K.asset:
       return normAsset(parse(Asset, record.raw), String(record.parent), record.blobs?.asset?.sha256 ?? null);
     default:

@@ -26,6 +26,21 @@ function reverseMap(ctx: VerifyContext, kind: string): Map<string, string> {
   return out;
 }
 
+/**
+ * Standby item -> the stored item the id map says it holds, across kinds: '#N' issues and pull
+ * requests, 'c:ID' issue comments (mapped by their bare id), 'r:ID' reviews, 'rc:ID' review
+ * comments. Items norestore created carry their marker; originals adopted after a failover do not,
+ * and may hold a stored item of another kind (a pull request the other side holds as an issue).
+ */
+function standbyIndex(ctx: VerifyContext): Map<string, { kind: string; sourceId: string }> {
+  const out = new Map<string, { kind: string; sourceId: string }>();
+  for (const kind of [K.issue, K.pull]) for (const [sourceId, e] of ctx.idMap.entries(kind)) out.set(`#${parseInt(e.standbyId, 10)}`, { kind, sourceId });
+  for (const kind of [K.issueComment, K.review, K.reviewComment]) {
+    for (const [sourceId, e] of ctx.idMap.entries(kind)) out.set(/^(c|r|rc):/.test(e.standbyId) ? e.standbyId : `c:${e.standbyId}`, { kind, sourceId });
+  }
+  return out;
+}
+
 export async function* readStandby(deps: VerifyDeps, scope: ScopeRef, ctx: VerifyContext): AsyncIterable<StandbyItem> {
   const { client } = deps;
   const owner = client.tenant.org;
@@ -64,8 +79,7 @@ export async function* readStandby(deps: VerifyDeps, scope: ScopeRef, ctx: Verif
   }
 
   // Issues and pull requests; standby number -> source number for the comments' parents.
-  const issueIds = reverseMap(ctx, K.issue);
-  const pullIds = reverseMap(ctx, K.pull);
+  const mapped = standbyIndex(ctx);
   const sourceNumber = new Map<number, number>();
   const realPulls: number[] = [];
   for (const i of await list('GET /repos/{owner}/{repo}/issues', { state: 'all' }, Issue)) {
@@ -79,38 +93,43 @@ export async function* readStandby(deps: VerifyDeps, scope: ScopeRef, ctx: Verif
       kind = meta.kind;
       sourceId = meta.id ?? null;
     } else {
-      kind = isPullOnStandby ? K.pull : K.issue;
-      sourceId = (isPullOnStandby ? pullIds : issueIds).get(String(i.number)) ?? pullIds.get(String(i.number)) ?? null;
-      if (sourceId && !isPullOnStandby && pullIds.has(String(i.number))) kind = K.pull;
+      const m = mapped.get(`#${i.number}`);
+      kind = m?.kind ?? (isPullOnStandby ? K.pull : K.issue);
+      sourceId = m?.sourceId ?? null;
     }
     if (sourceId) sourceNumber.set(i.number, Number(sourceId));
-    yield { kind, sourceId, standbyId: String(i.number), normalized: normIssue(i, 'standby') };
+    yield { kind, sourceId, standbyId: String(i.number), normalized: normIssue(i) };
   }
   const parentOf = (standbyNumber: number): number => sourceNumber.get(standbyNumber) ?? standbyNumber;
 
-  const commentIds = reverseMap(ctx, K.issueComment);
+  /** Kind and source id of a comment-like standby item: from its marker, else from the id map. */
+  const held = (meta: ReturnType<typeof parseHeader>['meta'], key: string, fallback: string): { kind: string; sourceId: string | null } => {
+    if (meta?.kind && meta.id && ([K.issueComment, K.review, K.reviewComment] as string[]).includes(meta.kind)) return { kind: meta.kind, sourceId: meta.id };
+    return mapped.get(key) ?? { kind: fallback, sourceId: null };
+  };
+  const field = (kind: string): 'issue' | 'pull' => (kind === K.issueComment ? 'issue' : 'pull');
   for (const c of await list('GET /repos/{owner}/{repo}/issues/comments', {}, IssueComment)) {
     const { meta } = parseHeader(c.body);
     if (meta?.deleted) continue;
-    const parent = parentOf(numberFromUrl(c.issue_url));
-    const kind = meta?.kind === K.review || meta?.kind === K.reviewComment ? meta.kind : K.issueComment;
-    const sourceId = meta?.kind === kind ? (meta.id ?? null) : (commentIds.get(String(c.id)) ?? null);
-    yield { kind, sourceId, standbyId: `c:${c.id}`, normalized: normComment(c, parent, kind === K.issueComment ? 'issue' : 'pull', 'standby') };
+    const { kind, sourceId } = held(meta, `c:${c.id}`, K.issueComment);
+    yield { kind, sourceId, standbyId: `c:${c.id}`, normalized: normComment(c, parentOf(numberFromUrl(c.issue_url)), field(kind)) };
   }
   for (const num of realPulls) {
     for (const rv of await list('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: num }, Review)) {
       const { meta } = parseHeader(rv.body);
       if (meta?.deleted || rv.state === 'PENDING') continue;
       // GitHub wraps every review comment created on its own in an empty COMMENTED review: not an item.
-      if (!meta && !(rv.body ?? '').trim() && rv.state === 'COMMENTED') continue;
+      if (!meta && !mapped.has(`r:${rv.id}`) && !(rv.body ?? '').trim() && rv.state === 'COMMENTED') continue;
       // Reviews GitHub adds on its own (none) or people left on the standby are extra.
-      yield { kind: K.review, sourceId: meta?.kind === K.review ? (meta.id ?? null) : null, standbyId: `r:${rv.id}`, normalized: normComment(rv, parentOf(num), 'pull', 'standby') };
+      const { kind, sourceId } = held(meta, `r:${rv.id}`, K.review);
+      yield { kind, sourceId, standbyId: `r:${rv.id}`, normalized: normComment(rv, parentOf(num), field(kind)) };
     }
   }
   for (const c of await list('GET /repos/{owner}/{repo}/pulls/comments', {}, ReviewComment)) {
     const { meta } = parseHeader(c.body);
     if (meta?.deleted) continue;
-    yield { kind: K.reviewComment, sourceId: meta?.kind === K.reviewComment ? (meta.id ?? null) : null, standbyId: `rc:${c.id}`, normalized: normComment(c, parentOf(numberFromUrl(c.pull_request_url)), 'pull', 'standby') };
+    const { kind, sourceId } = held(meta, `rc:${c.id}`, K.reviewComment);
+    yield { kind, sourceId, standbyId: `rc:${c.id}`, normalized: normComment(c, parentOf(numberFromUrl(c.pull_request_url)), field(kind)) };
   }
 
   const releaseIds = reverseMap(ctx, K.release);
@@ -118,7 +137,7 @@ export async function* readStandby(deps: VerifyDeps, scope: ScopeRef, ctx: Verif
   for (const rel of await list('GET /repos/{owner}/{repo}/releases', {}, Release)) {
     const { meta } = parseHeader(rel.body);
     const relSource = meta?.kind === K.release ? (meta.id ?? null) : (releaseIds.get(String(rel.id)) ?? null);
-    yield { kind: K.release, sourceId: relSource, standbyId: String(rel.id), normalized: normRelease(rel, 'standby') };
+    yield { kind: K.release, sourceId: relSource, standbyId: String(rel.id), normalized: normRelease(rel) };
     for (const a of rel.assets) {
       if (a.state && a.state !== 'uploaded') continue;
       const sha = await assetSha256(client, owner, repo, a, signal);

@@ -43,6 +43,23 @@ async function issues(side: 'source' | 'standby'): Promise<Record<number, string
   return Object.fromEntries(list.map((i) => [i.number, i.title]));
 }
 
+/** Issue and comment bodies of one side, keyed by issue number (comments: by their issue and order). */
+async function bodies(side: 'source' | 'standby'): Promise<Record<string, string>> {
+  const emu = pair[side];
+  const o = new Octokit({ baseUrl: emu.baseUrl, auth: emu.credentials.token });
+  const owner = side === 'source' ? 'acme' : 'acme-dr';
+  const out: Record<string, string> = {};
+  for (const i of await o.paginate(o.rest.issues.listForRepo, { owner, repo: REPO, state: 'all', per_page: 100 })) out[`#${i.number}`] = i.body ?? '';
+  const comments = await o.paginate(o.rest.issues.listCommentsForRepo, { owner, repo: REPO, per_page: 100 });
+  for (const c of comments) {
+    const num = /\/(\d+)$/.exec(c.issue_url)![1];
+    let key = `comment on #${num}`;
+    for (let n = 2; key in out; n++) key = `comment ${n} on #${num}`;
+    out[key] = c.body ?? '';
+  }
+  return out;
+}
+
 /** Every file of the storage and the config directory's .bak files, by content hash. */
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -158,13 +175,9 @@ describe('failover and failback through the CLI (GitHub emulators)', () => {
     expect(again.stderr).toMatch(/already failed over .*norestore failback/);
   }, 240_000);
 
-  // KNOWN BUG, reported in the closing note of this stop: the reversed direction starts with an empty
-  // id map, and the GitHub importer adopts existing items only by the marker it writes itself, so the
-  // first reversed cycle re-creates the old primary's originals as duplicates (issues #1-5 became
-  // #1-11 in this test). These two tests show the bug; they run again once the importer adopts by
-  // the source-id marker carried in the new source's items (or the engine carries the id map over).
-  it.skip('after a failover, a cycle replicates the new primary into the old one without duplicates', async () => {
+  it('after a failover, a cycle replicates the new primary into the old one without duplicates', async () => {
     // Production now writes to the old standby org; the next cycle replicates it into the old primary.
+    const originals = await bodies('source');
     const made = pair.standby.mutate.createIssue(REPO, { title: 'made on the new primary', body: 'after the failover' });
     pair.standby.mutate.addComment(REPO, made.number, 'a comment on the new primary');
     const c = await runCli(['cycle', '--config', config(), '--json']);
@@ -174,12 +187,21 @@ describe('failover and failback through the CLI (GitHub emulators)', () => {
     expect(Object.values(oldPrimary)).toContain('made on the new primary');
     // Same numbers and titles on both sides: nothing duplicated, nothing missing, and verified so.
     expect(oldPrimary).toEqual(primary);
+    // The originals were adopted as their authors left them: no body rewritten, no comment added.
+    const after = await bodies('source');
+    for (const [key, body] of Object.entries(originals)) expect(after[key], key).toBe(body);
+    expect(Object.keys(after).length).toBe(Object.keys(originals).length + 2);
+    expect(after[`comment on #${made.number}`]).toMatch(/^<!-- norestore:source-id=github\.issue_comment\/\d+ -->\n<!-- norestore:source=acme-dr\/repo-0001 -->\n_Originally by `@[^`]+` on [^_]+\._\n<!-- \/norestore -->\na comment on the new primary$/);
+    // A second cycle finds nothing to write.
+    const again = await runCli(['cycle', '--config', config(), '--json']);
+    expectCode(again, 0);
+    expect(await bodies('source')).toEqual(after);
     expectCode(c, 0);
     const cycle = result<{ ok: boolean; scopes: Array<{ scope: string; findings: number }> }>(c, 'cycle');
     expect(cycle.scopes.map((s) => [s.scope, s.findings])).toEqual([[`repo~acme-dr~${REPO}`, 0]]);
   }, 240_000);
 
-  it.skip('failback returns production to the original primary after its own final catch-up', async () => {
+  it('failback returns production to the original primary after its own final catch-up', async () => {
     const lastOnNew = pair.standby.mutate.createIssue(REPO, { title: 'made on the new primary before the failback' });
     const r = await runCli(['failback', '--config', config(), '--source', NAME, '--json']);
     expectCode(r, 0);
