@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_HINT, tryParseDuration } from './duration.js';
@@ -110,6 +111,24 @@ const localPath = (ctx: ConfigSchemaContext) =>
     .string()
     .min(1, 'must not be empty')
     .transform((p) => resolveLocalPath(p, ctx.baseDir, ctx.env));
+
+/** A local PEM file of CA certificates, read at load so a missing or wrong file is named by its YAML path. */
+const pemFile = (ctx: ConfigSchemaContext) =>
+  localPath(ctx).transform((file, c) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      c.addIssue({ code: 'custom', message: `cannot read CA file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable')}` });
+      return z.NEVER;
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+      c.addIssue({ code: 'custom', message: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+      return z.NEVER;
+    }
+    return file;
+  });
 
 const secretRef = (ctx: ConfigSchemaContext, check?: (value: string) => string | null) =>
   z
@@ -259,7 +278,7 @@ export function createConfigSchema(ctx: ConfigSchemaContext) {
           .array(
             z.strictObject({
               name: nonEmpty('a step name'),
-              /** Shell command; gets NORESTORE_SOURCE, NORESTORE_DIRECTION (failover|failback) and the new primary/standby in its environment. */
+              /** Shell command, run in the config's directory; its environment: see docs/OPERATIONS.md (NORESTORE_SOURCE, _SERVICE, _DIRECTION, _FROM/_TO, _FROM_ID/_TO_ID, _FROM_URL/_TO_URL). */
               run: nonEmpty('a shell command'),
               timeout: duration().prefault('5m'),
             }),
@@ -402,6 +421,8 @@ export function createConfigSchema(ctx: ConfigSchemaContext) {
     authorityHost: httpUrl(DEFAULTS.microsoftAuthorityHost).default(DEFAULTS.microsoftAuthorityHost),
     /** Graph root without the version (the connector adds /v1.0). */
     graphBaseUrl: httpUrl(DEFAULTS.microsoftGraphBaseUrl).default(DEFAULTS.microsoftGraphBaseUrl),
+    /** Extra trusted CA certificates (a PEM file) for the authority and Graph hosts: a private PKI, a TLS-inspecting proxy. */
+    caFile: pemFile(ctx).optional(),
   });
 
   const microsoftSource = z.strictObject({

@@ -48,6 +48,33 @@ export interface FailoverOutcome {
   refused?: string;
 }
 
+/** Machine values of one side for hooks: the org, domain or tenant id, and the API base URL. */
+export function endpointValues(src: SourceConfig, side: 'source' | 'standby'): { id: string; url: string } {
+  if (src.service === 'github') return { id: src[side].org, url: src[side].baseUrl };
+  if (src.service === 'google') return { id: src[side].domain, url: src[side].rootUrl };
+  return { id: src[side].tenantId, url: src[side].graphBaseUrl };
+}
+
+/**
+ * The environment of a failover hook. Production moves from the config's source to its standby:
+ * NORESTORE_FROM/TO are display text, the _ID and _URL variables machine values to act on.
+ */
+export function hookEnv(src: SourceConfig, direction: 'failover' | 'failback'): Record<string, string> {
+  const from = endpointValues(src, 'source');
+  const to = endpointValues(src, 'standby');
+  return {
+    NORESTORE_SOURCE: src.name,
+    NORESTORE_SERVICE: src.service,
+    NORESTORE_DIRECTION: direction,
+    NORESTORE_FROM: describeEndpoint(src, 'source'),
+    NORESTORE_TO: describeEndpoint(src, 'standby'),
+    NORESTORE_FROM_ID: from.id,
+    NORESTORE_TO_ID: to.id,
+    NORESTORE_FROM_URL: from.url,
+    NORESTORE_TO_URL: to.url,
+  };
+}
+
 export function describeEndpoint(src: SourceConfig, side: 'source' | 'standby'): string {
   if (src.service === 'github') return `github org ${src[side].org}`;
   if (src.service === 'google') return `google domain ${src[side].domain}`;
@@ -123,7 +150,7 @@ export async function runFailover(input: FailoverInput): Promise<FailoverOutcome
 
   for (const step of outcome.runbook) {
     if (!step.hook) continue;
-    const r = await runHook(step.hook, dirname(input.configPath), { NORESTORE_SOURCE: src.name, NORESTORE_DIRECTION: input.direction, NORESTORE_FROM: outcome.from, NORESTORE_TO: outcome.to });
+    const r = await runHook(step.hook, dirname(input.configPath), hookEnv(src, input.direction));
     outcome.hooks.push({ name: step.hook.name, ...r });
     if (!r.ok) {
       outcome.refused = `hook "${step.hook.name}" failed; replication is NOT reversed. Fix it and run ${input.direction} again (earlier hooks ran: make them idempotent)`;

@@ -17,7 +17,15 @@ import { jsonLines, runCli, type CliResult } from '../helpers/cli.js';
 const SEED = { profile: 'large' as const, repos: 1, issuesPerRepo: 3, commentsPerIssue: 1, prsPerRepo: 1 };
 const REPO = 'repo-0001';
 const NAME = 'acme-github';
-const NOTIFY = { name: 'notify the team', run: 'printf "%s|%s|%s|%s\\n" "$NORESTORE_SOURCE" "$NORESTORE_DIRECTION" "$NORESTORE_FROM" "$NORESTORE_TO" >> hook.log' };
+const NOTIFY = {
+  name: 'notify the team',
+  run: 'printf "%s|%s|%s|%s|%s|%s>%s|%s>%s\\n" "$NORESTORE_SOURCE" "$NORESTORE_SERVICE" "$NORESTORE_DIRECTION" "$NORESTORE_FROM" "$NORESTORE_TO" "$NORESTORE_FROM_ID" "$NORESTORE_TO_ID" "$NORESTORE_FROM_URL" "$NORESTORE_TO_URL" >> hook.log',
+};
+/** The line NOTIFY writes: display text, then machine values (ids, API URLs). */
+const hookLine = (direction: string, from: 'source' | 'standby', to: 'source' | 'standby'): string => {
+  const org = { source: 'acme', standby: 'acme-dr' };
+  return `${NAME}|github|${direction}|github org ${org[from]}|github org ${org[to]}|${org[from]}>${org[to]}|${pair[from].baseUrl}>${pair[to].baseUrl}`;
+};
 const FAILING = { name: 'switch dns', run: 'echo "dns provider said no" >&2; exit 7' };
 /** Identity maps go source -> standby: a failover must reverse them with the direction. */
 const IDENTITY = { users: { zed: 'zed-dr' } };
@@ -139,7 +147,7 @@ describe('failover and failback through the CLI (GitHub emulators)', () => {
     expect(await readFile(config())).toEqual(configBefore);
     expect((await snapshot().then(Object.keys)).filter((k) => k.endsWith('.bak'))).toEqual([]);
     // The hook saw the switch it automates, in its environment.
-    expect((await readFile(hookLog(), 'utf8')).trim()).toBe(`${NAME}|failover|github org acme|github org acme-dr`);
+    expect((await readFile(hookLog(), 'utf8')).trim()).toBe(hookLine('failover', 'source', 'standby'));
     await rm(hookLog());
   }, 240_000);
 
@@ -167,7 +175,7 @@ describe('failover and failback through the CLI (GitHub emulators)', () => {
     expect(now.standby).toEqual(original.source);
     expect(now.identity).toEqual({ users: { 'zed-dr': 'zed' } });
     expect(await readFile(config(), 'utf8')).toMatch(/# norestore failover at .*: source and standby swapped/);
-    expect((await readFile(hookLog(), 'utf8')).trim()).toBe(`${NAME}|failover|github org acme|github org acme-dr`);
+    expect((await readFile(hookLog(), 'utf8')).trim()).toBe(hookLine('failover', 'source', 'standby'));
 
     // Failing over twice is refused: it says to fail back.
     const again = await runCli(['failover', '--config', config(), '--source', NAME]);
@@ -213,7 +221,7 @@ describe('failover and failback through the CLI (GitHub emulators)', () => {
     expect([now.source.org, now.source.baseUrl, now.source.auth.token]).toEqual(['acme', pair.source.baseUrl, 'file:source.token']);
     expect([now.standby.org, now.standby.baseUrl, now.standby.auth.token]).toEqual(['acme-dr', pair.standby.baseUrl, 'file:standby.token']);
     expect(now.identity).toEqual(IDENTITY);
-    expect((await readFile(hookLog(), 'utf8')).trim().split('\n').at(-1)).toBe(`${NAME}|failback|github org acme-dr|github org acme`);
+    expect((await readFile(hookLog(), 'utf8')).trim().split('\n').at(-1)).toBe(hookLine('failback', 'standby', 'source'));
 
     // Replication runs forward again: a change at the original primary reaches the standby.
     const after = pair.source.mutate.createIssue(REPO, { title: 'made after the failback' });
