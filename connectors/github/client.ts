@@ -55,6 +55,8 @@ export interface GithubClient {
   gitEnv(): Promise<NodeJS.ProcessEnv>;
   /** The server's clock, from the Date header of the latest response (falls back to local time). */
   serverNow(): Date;
+  /** The ETag cache of GET responses (verification keeps a repository's share on disk between processes). */
+  readonly etags: EtagCache;
 }
 
 /** git base URL rule: https://api.github.com -> https://github.com; otherwise the origin of the API URL. */
@@ -172,6 +174,18 @@ export class EtagCache {
       this.bytes -= e.size;
       this.map.delete(key);
     }
+  }
+
+  /** Entries whose key (request URL, accept header) passes `keep` (to keep one repository's share between processes). */
+  entries(keep: (key: string) => boolean): Array<[string, Omit<CacheEntry, 'size'>]> {
+    const out: Array<[string, Omit<CacheEntry, 'size'>]> = [];
+    for (const [k, e] of this.map) if (keep(k)) out.push([k, { etag: e.etag, response: e.response }]);
+    return out;
+  }
+
+  /** Entries kept by `entries`; what is cached already is newer and stays. */
+  load(entries: Array<[string, Omit<CacheEntry, 'size'>]>): void {
+    for (const [k, e] of entries) if (!this.map.has(k)) this.set(k, e);
   }
 }
 
@@ -322,7 +336,8 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
     retry: { retries: maxRetries, retryAfterBaseValue: o.retryBaseMs ?? 1000, doNotRetry: [400, 401, 403, 404, 409, 410, 415, 422, 451] },
   });
 
-  const cache = new EtagCache();
+  const etags = new EtagCache();
+  const cache = etags;
   octokit.hook.wrap('request', async (request, options) => {
     const method = String(options.method ?? 'GET').toUpperCase();
     const reqOpts = (options.request ?? {}) as { parseSuccessResponseBody?: boolean };
@@ -364,6 +379,7 @@ export function createGithubClient(o: GithubClientOptions): GithubClient {
       return gitEnv(gitAuthConfig(gitBase, token));
     },
     serverNow: () => (lastDate ? new Date(lastDate.server + (Date.now() - lastDate.local)) : new Date()),
+    etags,
   };
 }
 

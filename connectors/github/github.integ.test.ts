@@ -121,6 +121,27 @@ describe('github connector against the emulators', () => {
     expect((await runImport(env.connector, scope, store, importDir())).imported).toBe(0);
   });
 
+  it('verification in a new process (cron) reads an unchanged standby with 304s only, from the ETags its work dir keeps', async () => {
+    const fresh = connectorFor(env.source, env.standby);
+    try {
+      const v = await runVerify(fresh, scope, store, verifyDir());
+      expect(v.findings).toEqual([]);
+      const { requests, notModified } = fresh.stats().standby;
+      expect(requests).toBeGreaterThan(5);
+      expect(notModified).toBe(requests);
+    } finally {
+      await fresh.close();
+    }
+    // Without the kept ETags every read counts.
+    const cold = connectorFor(env.source, env.standby);
+    try {
+      await runVerify(cold, scope, store, join(work, 'verify-cold'));
+      expect(cold.stats().standby.notModified).toBe(0);
+    } finally {
+      await cold.close();
+    }
+  });
+
   it('after mutations exports only the changes and the standby follows them, deletions included', async () => {
     const m = env.source.mutate;
     const live = store.live();

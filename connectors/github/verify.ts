@@ -4,6 +4,8 @@
  * and items marked deleted are norestore's own bookkeeping and are not yielded.
  */
 import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChangeRecord } from '../../src/model/records.js';
 import type { ScopeRef, StandbyItem, VerifyContext } from '../../src/model/connector.js';
@@ -41,7 +43,32 @@ function standbyIndex(ctx: VerifyContext): Map<string, { kind: string; sourceId:
   return out;
 }
 
+/**
+ * Every item of the standby repository. The ETags of what it read are kept in the scope's work dir,
+ * so that a one-shot `cycle` (cron) reads an unchanged standby with 304s, which GitHub does not
+ * count against the primary limit, as the daemon does from memory.
+ */
 export async function* readStandby(deps: VerifyDeps, scope: ScopeRef, ctx: VerifyContext): AsyncIterable<StandbyItem> {
+  const { etags, tenant } = deps.client;
+  const file = join(ctx.workDir, 'github', 'standby-etags.json');
+  const mine = new RegExp(`/repos/${escapeRe(encodeURIComponent(tenant.org))}/${escapeRe(encodeURIComponent(repoNameOf(scope)))}(?:[/?\u0000]|$)`, 'i');
+  try {
+    etags.load(JSON.parse(await readFile(file, 'utf8')) as Parameters<typeof etags.load>[0]);
+  } catch {
+    // none yet, or unreadable: read everything once
+  }
+  yield* readItems(deps, scope, ctx);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(etags.entries((k) => mine.test(k))));
+  await rename(tmp, file);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function* readItems(deps: VerifyDeps, scope: ScopeRef, ctx: VerifyContext): AsyncIterable<StandbyItem> {
   const { client } = deps;
   const owner = client.tenant.org;
   const repo = repoNameOf(scope);
