@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { GithubEndpoint, GoogleEndpoint, MicrosoftEndpoint, SourceConfig } from '../config/schema.js';
 import type { Connector, Logger } from '../model/connector.js';
 import type { GithubTenant } from '../../connectors/github/types.js';
@@ -79,7 +80,14 @@ function googleTenant(e: GoogleEndpoint) {
 }
 
 function microsoftTenant(e: MicrosoftEndpoint) {
-  return { tenantId: e.tenantId, clientId: e.clientId, clientSecret: e.clientSecret.reveal(), authorityHost: e.authorityHost, graphBaseUrl: e.graphBaseUrl };
+  return {
+    tenantId: e.tenantId,
+    clientId: e.clientId,
+    clientSecret: e.clientSecret.reveal(),
+    authorityHost: e.authorityHost,
+    graphBaseUrl: e.graphBaseUrl,
+    ...(e.caFile ? { caCertificate: readFileSync(e.caFile, 'utf8') } : {}),
+  };
 }
 
 function invert(map: Record<string, string>): Record<string, string> {
