@@ -384,9 +384,11 @@ async function importDrive(env: GoogleEnv, target: { user?: string; driveId?: st
 
   // Adoption (index built once, when first needed) of standby items no id-map entry names:
   // - by the source id norestore writes into appProperties (a crash lost the id-map entry);
-  // - else by parent folder + name + mimeType, for items norestore did not write: the originals,
-  //   when replication runs the other way after a failover. Among equal keys, a binary file with
-  //   the same content first. An item is adopted once (id-map entries and this run's claims).
+  // - else by the item the source item was itself restored from (restoredFrom: after a failover,
+  //   the original in the old primary, even if renamed or moved since);
+  // - else by parent folder + name + mimeType, for items norestore did not write (originals that
+  //   the new primary created anew). Among equal keys, a binary file with the same content first.
+  // An item is adopted once (id-map entries and this run's claims).
   interface DriveIndex {
     bySource: Map<string, drive_v3.Schema$File>;
     byKey: Map<string, drive_v3.Schema$File[]>;
@@ -780,6 +782,15 @@ async function importCalendar(env: GoogleEnv, user: string, records: ChangeRecor
     });
   }
 
+  // Whether a standby calendar holds any event at all (an empty one, the first sync, needs no
+  // adoption lookups): asked once per calendar and import. A page may come back short or empty
+  // with a nextPageToken while events remain (documented for events.list): that counts as events.
+  const nonEmpty = new Map<string, Promise<boolean>>();
+  const holdsEvents = (calId: string): Promise<boolean> => {
+    let p = nonEmpty.get(calId);
+    if (!p) nonEmpty.set(calId, (p = cal<calendar_v3.Schema$Events>('events.list (any)', (c) => c.events.list({ calendarId: calId, showDeleted: false, maxResults: 1 })).then((x) => (x.data?.items?.length ?? 0) > 0 || !!x.data?.nextPageToken)));
+    return p;
+  };
   for (const r of records.filter((x) => x.kind === K.event)) {
     await run.item(r, async () => {
       const entry = ctx.idMap.get(K.event, r.id);
@@ -813,7 +824,7 @@ async function importCalendar(env: GoogleEnv, user: string, records: ChangeRecor
       if (e.sequence !== null && e.sequence !== undefined) body.sequence = e.sequence;
       if (e.organizer?.email) body.organizer = { email: addr(e.organizer.email), ...(e.organizer.displayName ? { displayName: e.organizer.displayName } : {}) };
       if (e.attendees?.length) body.attendees = e.attendees.filter((a) => a.email).map((a) => ({ email: addr(a.email as string), ...(a.displayName ? { displayName: a.displayName } : {}), ...(a.optional ? { optional: true } : {}) }));
-      if (!entry) {
+      if (!entry && (await holdsEvents(calId))) {
         // Adopt the event of this iCalUID the standby already holds (the original, when
         // replication runs the other way after a failover): untouched when it matches, else
         // updated by the import below (events.import updates the event of an iCalUID in place).
