@@ -13,6 +13,7 @@ import { exportStep } from '../src/engine/steps.js';
 import type { ScopeRef } from '../src/model/connector.js';
 import { initRepository } from '../src/store/repository.js';
 import type { Repository } from '../src/store/types.js';
+import { MB, rssSampler } from './_common.js';
 import { createFsTarget } from '../targets/fs/index.js';
 
 /**
@@ -49,7 +50,6 @@ import { createFsTarget } from '../targets/fs/index.js';
  * 1: issue import endpoint).
  */
 
-const MB = 1e6;
 const SOURCE = 'bench';
 /** GitHub's primary limit for a personal access token (requests per hour). */
 const PRIMARY_PER_HOUR = 5000;
@@ -96,18 +96,6 @@ const median = (xs: number[]): number => {
 };
 
 /** Samples RSS while a part runs (maxRSS of the process cannot be reset between parts). */
-function rssSampler(): { stop: () => number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
-  timer.unref();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss()) / MB;
-    },
-  };
-}
-
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,16 +1,10 @@
 import { randomFillSync } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGoogleConnector, type GoogleConnector, type GoogleTenant } from '../connectors/google/index.js';
 import { startGoogleEmulator, type GoogleEmulator, type GoogleEmulatorOptions } from '../emulators/google/index.js';
 import { silentLogger } from '../src/engine/log.js';
-import { exportStep, importStep, verifyStep, type StepEnv } from '../src/engine/steps.js';
-import type { ScopeRef } from '../src/model/connector.js';
-import { initRepository } from '../src/store/repository.js';
-import type { Repository } from '../src/store/types.js';
-import { createFsTarget } from '../targets/fs/index.js';
+import { exportStep, importStep, verifyStep } from '../src/engine/steps.js';
+import { log, MB, num, rssSampler, runBench, stepRig, type StepRig } from './_common.js';
 
 /**
  * Google benchmarks (issue 5), each figure beside its limit:
@@ -31,14 +25,6 @@ import { createFsTarget } from '../targets/fs/index.js';
  *   BENCH_GOOGLE_PARTS=drive BENCH_GOOGLE_DRIVE_BYTES=268435456 node dist/bench/google.js
  */
 
-const MB = 1e6;
-const log = (line: string): void => console.log(line);
-const num = (name: string, def: number): number => {
-  const v = process.env[name];
-  const n = v === undefined || v === '' ? def : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-};
 
 const tenant = (emu: GoogleEmulator): GoogleTenant => ({
   domain: emu.domain,
@@ -48,53 +34,24 @@ const tenant = (emu: GoogleEmulator): GoogleTenant => ({
   tokenUrl: emu.tokenUrl,
 });
 
-function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss()) / MB;
-    },
-  };
-}
-
-interface Setup {
+interface Setup extends StepRig {
   source: GoogleEmulator;
   standby: GoogleEmulator;
   connector: GoogleConnector;
-  repo: Repository;
-  step<T>(scope: ScopeRef, fn: (e: StepEnv) => Promise<T>): Promise<T>;
-  scope(id: string): Promise<ScopeRef>;
-  close(): Promise<void>;
 }
 
 async function setup(dir: string, emu: Partial<GoogleEmulatorOptions>, gmailUnitsPerSecond: number): Promise<Setup> {
   const source = await startGoogleEmulator({ domain: 'acme.test', profile: 'empty', ...emu });
   const standby = await startGoogleEmulator({ domain: 'acme-dr.test', profile: 'empty', ...emu });
   const connector = createGoogleConnector({ source: tenant(source), standby: tenant(standby), log: silentLogger, gmailUnitsPerSecond });
-  const repo = await initRepository(createFsTarget({ path: path.join(dir, 'repo') }));
+  const rig = await stepRig(dir, connector);
   return {
+    ...rig,
     source,
     standby,
     connector,
-    repo,
-    async step(scope, fn) {
-      const lease = await repo.acquireLease('bench', scope.id);
-      try {
-        return await fn({ repo, connector, source: 'bench', scope, lease, cacheDir: path.join(dir, 'cache'), signal: new AbortController().signal, log: silentLogger });
-      } finally {
-        await lease.release();
-      }
-    },
-    async scope(id) {
-      const s = (await connector.scopes()).find((x) => x.id === id);
-      if (!s) throw new Error(`no scope ${id}`);
-      return s;
-    },
     async close() {
-      await connector.close();
-      await repo.close();
+      await rig.close();
       await source.stop();
       await standby.stop();
     },
@@ -219,38 +176,8 @@ async function drivePart(dir: string): Promise<boolean> {
   }
 }
 
-export async function benchGoogle(): Promise<boolean> {
-  const parts = new Set((process.env.BENCH_GOOGLE_PARTS ?? 'messages,quota,drive').split(',').map((p) => p.trim()));
-  const work = await mkdtemp(path.join(os.tmpdir(), 'norestore-bench-google-'));
-  let ok = true;
-  try {
-    if (parts.has('messages')) {
-      log('--- 1. messages at zero latency');
-      await mkdir(path.join(work, 'm'));
-      ok = (await messagesPart(path.join(work, 'm'))) && ok;
-    }
-    if (parts.has('quota')) {
-      log('--- 2. quota use under an enforced per-user quota');
-      await mkdir(path.join(work, 'q'));
-      ok = (await quotaPart(path.join(work, 'q'))) && ok;
-    }
-    if (parts.has('drive')) {
-      log('--- 3. one large Drive file through export and import');
-      await mkdir(path.join(work, 'd'));
-      ok = (await drivePart(path.join(work, 'd'))) && ok;
-    }
-    log(`process maxRSS            ${((process.resourceUsage().maxRSS * 1024) / MB).toFixed(0).padStart(6)} MB (emulators included)`);
-    log(ok ? 'aims met' : 'AIMS MISSED (see above)');
-    return ok;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-try {
-  const ok = await benchGoogle();
-  process.exit(ok ? 0 : 1);
-} catch (err: unknown) {
-  console.error(`google benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(2);
-}
+await runBench('google', 'BENCH_GOOGLE_PARTS', [
+  { key: 'messages', title: 'messages at zero latency', run: messagesPart },
+  { key: 'quota', title: 'quota use under an enforced per-user quota', run: quotaPart },
+  { key: 'drive', title: 'one large Drive file through export and import', run: drivePart },
+]);

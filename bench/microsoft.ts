@@ -1,15 +1,9 @@
 import { randomFillSync } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createMicrosoftConnector, type MicrosoftConnector, type MicrosoftTenant } from '../connectors/microsoft/index.js';
 import { startMicrosoftEmulator, type MicrosoftEmulator, type MicrosoftEmulatorOptions } from '../emulators/microsoft/index.js';
 import { silentLogger } from '../src/engine/log.js';
-import { exportStep, importStep, verifyStep, type StepEnv } from '../src/engine/steps.js';
-import type { ScopeRef } from '../src/model/connector.js';
-import { initRepository } from '../src/store/repository.js';
-import type { Repository } from '../src/store/types.js';
-import { createFsTarget } from '../targets/fs/index.js';
+import { exportStep, importStep, verifyStep } from '../src/engine/steps.js';
+import { log, MB, num, rssSampler, runBench, stepRig, type StepRig } from './_common.js';
 
 /**
  * Microsoft 365 benchmarks (issue 6), each figure beside its limit:
@@ -32,37 +26,14 @@ import { createFsTarget } from '../targets/fs/index.js';
  *   BENCH_MS_PARTS=drive BENCH_MS_DRIVE_BYTES=268435456 node dist/bench/microsoft.js
  */
 
-const MB = 1e6;
-const log = (line: string): void => console.log(line);
-const num = (name: string, def: number): number => {
-  const v = process.env[name];
-  const n = v === undefined || v === '' ? def : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-};
 
 const tenant = (e: MicrosoftEmulator): MicrosoftTenant => ({ tenantId: e.tenantId, clientId: e.credentials.clientId, clientSecret: e.credentials.clientSecret, authorityHost: e.authorityHost, graphBaseUrl: e.graphBaseUrl, caCertificate: e.caCertificate });
 
-function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss()) / MB;
-    },
-  };
-}
-
-interface Setup {
+interface Setup extends StepRig {
   source: MicrosoftEmulator;
   standby: MicrosoftEmulator;
   connector: MicrosoftConnector;
-  repo: Repository;
   upn: string;
-  step<T>(scope: ScopeRef, fn: (e: StepEnv) => Promise<T>): Promise<T>;
-  scope(prefix: string): Promise<ScopeRef>;
-  close(): Promise<void>;
 }
 
 async function setup(dir: string, emu: Partial<MicrosoftEmulatorOptions>, pacing: { perWindow: number; windowMs: number }): Promise<Setup> {
@@ -76,29 +47,15 @@ async function setup(dir: string, emu: Partial<MicrosoftEmulatorOptions>, pacing
     mailboxRequestsPer10Minutes: pacing.perWindow,
     mailboxWindowMs: pacing.windowMs,
   });
-  const repo = await initRepository(createFsTarget({ path: path.join(dir, 'repo') }));
+  const rig = await stepRig(dir, connector);
   return {
+    ...rig,
     source,
     standby,
     connector,
-    repo,
     upn: source.users[0]?.userPrincipalName as string,
-    async step(scope, fn) {
-      const lease = await repo.acquireLease('bench', scope.id);
-      try {
-        return await fn({ repo, connector, source: 'bench', scope, lease, cacheDir: path.join(dir, 'cache'), signal: new AbortController().signal, log: silentLogger });
-      } finally {
-        await lease.release();
-      }
-    },
-    async scope(prefix) {
-      const s = (await connector.scopes()).find((x) => x.id.startsWith(prefix));
-      if (!s) throw new Error(`no scope ${prefix}*`);
-      return s;
-    },
     async close() {
-      await connector.close();
-      await repo.close();
+      await rig.close();
       await source.stop();
       await standby.stop();
     },
@@ -219,38 +176,8 @@ async function drivePart(dir: string): Promise<boolean> {
   }
 }
 
-export async function benchMicrosoft(): Promise<boolean> {
-  const parts = new Set((process.env.BENCH_MS_PARTS ?? 'messages,limits,drive').split(',').map((p) => p.trim()));
-  const work = await mkdtemp(path.join(os.tmpdir(), 'norestore-bench-microsoft-'));
-  let ok = true;
-  try {
-    if (parts.has('messages')) {
-      log('--- 1. messages at zero latency, Outlook limits off');
-      await mkdir(path.join(work, 'm'));
-      ok = (await messagesPart(path.join(work, 'm'))) && ok;
-    }
-    if (parts.has('limits')) {
-      log('--- 2. under enforced per-mailbox limits');
-      await mkdir(path.join(work, 'l'));
-      ok = (await limitsPart(path.join(work, 'l'))) && ok;
-    }
-    if (parts.has('drive')) {
-      log('--- 3. one large OneDrive file through export and import');
-      await mkdir(path.join(work, 'd'));
-      ok = (await drivePart(path.join(work, 'd'))) && ok;
-    }
-    log(`process maxRSS            ${((process.resourceUsage().maxRSS * 1024) / MB).toFixed(0).padStart(6)} MB (emulators included)`);
-    log(ok ? 'aims met' : 'AIMS MISSED (see above)');
-    return ok;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-try {
-  const ok = await benchMicrosoft();
-  process.exit(ok ? 0 : 1);
-} catch (err: unknown) {
-  console.error(`microsoft benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(2);
-}
+await runBench('microsoft', 'BENCH_MS_PARTS', [
+  { key: 'messages', title: 'messages at zero latency, Outlook limits off', run: messagesPart },
+  { key: 'limits', title: 'under enforced per-mailbox limits', run: limitsPart },
+  { key: 'drive', title: 'one large OneDrive file through export and import', run: drivePart },
+]);
