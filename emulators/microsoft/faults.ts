@@ -11,145 +11,29 @@
  *   seed=N                  random seed (default 1)
  * The token endpoint and the pre-authenticated upload/download URLs are subject to faults too.
  */
+import { FaultInjector as CoreInjector, parseFaultSpec as parseCore, type FaultConfig as CoreConfig, type FaultDecision as CoreDecision, type FaultOptions } from '../common/faults.js';
 
-/** mulberry32: small, fast, deterministic. Returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type FaultCounters } from '../common/faults.js';
 
-export interface FaultConfig {
-  latencyMin: number;
-  latencyMax: number;
-  error5xx: number;
-  rate429: number;
-  stormMs: number;
-  drop: number;
-  dropWrites: boolean;
-  seed: number;
-}
+type Status = 500 | 502 | 503 | 504;
+export type FaultDecision = CoreDecision<Status>;
 
-export const NO_FAULTS: FaultConfig = { latencyMin: 0, latencyMax: 0, error5xx: 0, rate429: 0, stormMs: 1000, drop: 0, dropWrites: false, seed: 1 };
+type Flag = never;
+const OPTIONS: FaultOptions<Flag, Status> = { flags: [], storm: true, stormMs: 1000, statuses: [500, 502, 503, 504] };
+
+export type FaultConfig = CoreConfig<Flag>;
 
 export function parseFaultSpec(spec: string | null | undefined): FaultConfig {
-  const cfg: FaultConfig = { ...NO_FAULTS };
-  if (!spec || !spec.trim()) return cfg;
-  for (const part of spec.split(',')) {
-    const p = part.trim();
-    if (!p) continue;
-    const eq = p.indexOf('=');
-    if (eq < 0) throw new Error(`fault spec: "${p}" needs the form key=value (e.g. error5xx=0.1)`);
-    const key = p.slice(0, eq).trim();
-    const raw = p.slice(eq + 1).trim();
-    const num = (): number => {
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n < 0) throw new Error(`fault spec: ${key}=${raw} is not a non-negative number`);
-      return n;
-    };
-    const prob = (): number => {
-      const n = num();
-      if (n > 1) throw new Error(`fault spec: ${key}=${raw} must be a probability between 0 and 1`);
-      return n;
-    };
-    switch (key) {
-      case 'latency': {
-        const m = /^(\d+)(?:-(\d+))?$/.exec(raw);
-        if (!m) throw new Error(`fault spec: latency=${raw} must be MS or MIN-MAX`);
-        cfg.latencyMin = Number(m[1]);
-        cfg.latencyMax = m[2] !== undefined ? Number(m[2]) : cfg.latencyMin;
-        if (cfg.latencyMax < cfg.latencyMin) throw new Error(`fault spec: latency=${raw}: MAX below MIN`);
-        break;
-      }
-      case 'error5xx': cfg.error5xx = prob(); break;
-      case 'rate429': cfg.rate429 = prob(); break;
-      case 'storm': cfg.stormMs = num(); break;
-      case 'drop': cfg.drop = prob(); break;
-      case 'dropWrites': cfg.dropWrites = raw === '1' || raw === 'true'; break;
-      case 'seed': cfg.seed = Math.floor(num()); break;
-      default:
-        throw new Error(`fault spec: unknown key "${key}" (known: latency, error5xx, rate429, storm, drop, dropWrites, seed)`);
-    }
-  }
-  return cfg;
+  return parseCore(spec, OPTIONS);
 }
 
-export type FaultDecision =
-  | { action: 'none'; latencyMs: number }
-  | { action: 'error5xx'; latencyMs: number; status: 500 | 502 | 503 | 504 }
-  | { action: 'rate429'; latencyMs: number; retryAfter: number }
-  | { action: 'drop'; latencyMs: number };
-
-export interface FaultCounters {
-  errors5xx: number;
-  rate429: number;
-  drops: number;
-  delayed: number;
-}
-
-export class FaultInjector {
-  private cfg: FaultConfig;
-  private rand: () => number;
-  /** Throttling bursts per key (mailbox or app): until when every request of that key answers 429. */
-  private stormUntil = new Map<string, number>();
-  readonly counters: FaultCounters = { errors5xx: 0, rate429: 0, drops: 0, delayed: 0 };
-
-  constructor(
-    spec: string | null | undefined,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.cfg = parseFaultSpec(spec);
-    this.rand = seededRandom(this.cfg.seed);
-  }
-
-  /** Replace the configuration (and restart the random sequence from its seed). */
-  set(spec: string | null | undefined): void {
-    this.cfg = parseFaultSpec(spec);
-    this.rand = seededRandom(this.cfg.seed);
-    this.stormUntil.clear();
-  }
-
-  get config(): Readonly<FaultConfig> {
-    return this.cfg;
+export class FaultInjector extends CoreInjector<Flag, Status> {
+  constructor(spec: string | null | undefined, now: () => number = Date.now) {
+    super(spec, OPTIONS, now);
   }
 
   /** Decide what happens to one request; `key` groups throttling bursts (a mailbox, or the app). */
   decide(method: string, key: string): FaultDecision {
-    const c = this.cfg;
-    // Draw every number on every request so the sequence depends only on the request count.
-    const rLatency = this.rand();
-    const r5xx = this.rand();
-    const r429 = this.rand();
-    const rDrop = this.rand();
-    const rCode = this.rand();
-    const latencyMs = c.latencyMax > 0 ? Math.round(c.latencyMin + rLatency * (c.latencyMax - c.latencyMin)) : 0;
-    if (latencyMs > 0) this.counters.delayed++;
-    const now = this.now();
-    const until = this.stormUntil.get(key) ?? 0;
-    if (now < until) {
-      this.counters.rate429++;
-      return { action: 'rate429', latencyMs, retryAfter: Math.max(1, Math.ceil((until - now) / 1000)) };
-    }
-    if (c.rate429 > 0 && r429 < c.rate429) {
-      this.stormUntil.set(key, now + c.stormMs);
-      this.counters.rate429++;
-      return { action: 'rate429', latencyMs, retryAfter: Math.max(1, Math.ceil(c.stormMs / 1000)) };
-    }
-    if (c.error5xx > 0 && r5xx < c.error5xx) {
-      this.counters.errors5xx++;
-      const status = rCode < 0.25 ? 500 : rCode < 0.5 ? 502 : rCode < 0.75 ? 503 : 504;
-      return { action: 'error5xx', latencyMs, status };
-    }
-    const isRead = method === 'GET' || method === 'HEAD';
-    if (c.drop > 0 && rDrop < c.drop && (isRead || c.dropWrites)) {
-      this.counters.drops++;
-      return { action: 'drop', latencyMs };
-    }
-    return { action: 'none', latencyMs };
+    return this.decideFor(method, key, true);
   }
 }
