@@ -2,14 +2,15 @@ import { access, constants } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import PQueue from 'p-queue';
 import type { SourceConfig } from '../config/schema.js';
-import type { Connector, ImportContext, Logger, ScopeRef } from '../model/connector.js';
+import type { Connector, ImportContext, ImportResult, Logger, ScopeRef } from '../model/connector.js';
+import type { ChangeRecord } from '../model/records.js';
 import type { DrillDocument } from '../model/proof.js';
-import type { Repository } from '../store/types.js';
+import type { LiveView, Repository } from '../store/types.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import { MemoryIdMap } from './idmap.js';
 import { importBatch } from './order.js';
 import { buildRunbook, type RunbookStep } from './runbook.js';
-import { compareWithStandby, type StepProgress } from './steps.js';
+import { compareWithStandby, upsertsByKind, type StepProgress } from './steps.js';
 
 import { SOURCE_SCOPE } from '../model/scopes.js';
 
@@ -132,10 +133,22 @@ export async function runFreshDrill(input: DrillInput): Promise<DrillOutcome> {
 
 async function restoreScope(input: DrillInput, scope: ScopeRef, signal: AbortSignal, imported: DrillDocument['imported']): Promise<{ findings: number; failed: number; ms: number }> {
   const t = performance.now();
-  const live = await input.repo.liveRecords(input.key, scope.id);
-  const batch = importBatch([...live.values()].flatMap((m) => [...m.values()]), input.connector.kinds);
+  const live = await input.repo.live(input.key, scope.id);
   const idMap = new MemoryIdMap();
   const workDir = join(input.cacheDir, 'drill-fresh', input.key, scope.id);
+  const result = await importEverything(input, scope, live, idMap, workDir, signal, imported);
+  // verification reads the records again, segment by segment: the import batch is gone by now
+  const cmp = await compareWithStandby({ connector: input.connector, scope, live, idMap, failed: result.failed, getBlob: (sha) => input.repo.getBlob(sha), workDir, signal, log: input.log });
+  return { findings: cmp.findings.length + cmp.findingsTruncated, failed: result.failed.length, ms: Math.round(performance.now() - t) };
+}
+
+/** Import every live record of a scope into the empty tenant in one batch (the connector's contract). */
+async function importEverything(input: DrillInput, scope: ScopeRef, live: LiveView, idMap: MemoryIdMap, workDir: string, signal: AbortSignal, imported: DrillDocument['imported']): Promise<ImportResult> {
+  const records: ChangeRecord[] = [];
+  for await (const r of live.records()) records.push(r);
+  const batch = importBatch(records, input.connector.kinds);
+  records.length = 0;
+  const byKind = upsertsByKind(batch);
   // One import of the whole scope (the connector orders across kinds, e.g. issue and pull numbers);
   // time is attributed to a kind as it passes between the connector's per-item progress events.
   // Progress without a kind is attributed to '*'.
@@ -143,7 +156,7 @@ async function restoreScope(input: DrillInput, scope: ScopeRef, signal: AbortSig
   const ctx: ImportContext = {
     getBlob: (sha) => input.repo.getBlob(sha),
     idMap,
-    lastRecord: async (k, id) => live.get(k)?.get(id) ?? null,
+    lastRecord: async (k, id) => byKind.get(k)?.get(id) ?? null,
     workDir,
     signal,
     log: input.log,
@@ -159,9 +172,7 @@ async function restoreScope(input: DrillInput, scope: ScopeRef, signal: AbortSig
       input.progress?.({ source: input.key, scope: scope.id, step: 'import', ...d });
     },
   };
-  const result = batch.length ? await input.connector.importChanges(scope, batch, ctx) : { imported: 0, unchanged: 0, deleted: 0, failed: [] };
-  const cmp = await compareWithStandby({ connector: input.connector, scope, live, idMap, failed: result.failed, getBlob: (sha) => input.repo.getBlob(sha), workDir, signal, log: input.log });
-  return { findings: cmp.findings.length + cmp.findingsTruncated, failed: result.failed.length, ms: Math.round(performance.now() - t) };
+  return batch.length ? await input.connector.importChanges(scope, batch, ctx) : { imported: 0, unchanged: 0, deleted: 0, failed: [] };
 }
 
 async function commitDrill(repo: Repository, key: string, document: DrillDocument): Promise<void> {

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Connector, ExportContext, ImportContext, ImportFailure, Logger, ScopeRef, VerifyContext } from '../model/connector.js';
+import type { Connector, ExportContext, ImportContext, ImportFailure, ImportResult, Logger, ScopeRef, VerifyContext } from '../model/connector.js';
 import type { ChangeRecord, ChangeRecordInput } from '../model/records.js';
 import type { Finding, KindCounts, VerifyProof } from '../model/proof.js';
-import type { Lease, Repository, RunManifest } from '../store/types.js';
-import { differingFields, pickFields, stableStringify } from '../verify/compare.js';
+import type { Lease, LiveView, Repository, RunManifest, ScopeState } from '../store/types.js';
+import { getPath, pickFields, stableStringify } from '../verify/compare.js';
 import { MemoryIdMap } from './idmap.js';
 import { importBatch } from './order.js';
 
@@ -38,11 +39,10 @@ async function scopeWorkDir(env: StepEnv): Promise<string> {
 /** Export one scope from its committed cursor and commit the run (even an empty one: it proves freshness). */
 export async function exportStep(env: StepEnv): Promise<RunManifest> {
   const { repo, connector, source, scope } = env;
-  const state = await repo.scopeState(source, scope.id);
-  const live = await repo.liveRecords(source, scope.id);
+  const state = await repo.scopeState(source, scope.id, { idMap: false });
+  const live = await repo.live(source, scope.id);
   const writer = await repo.beginRun(env.lease, 'export');
   const pending: ChangeRecordInput[] = [];
-  const emitted = new Map<string, ChangeRecordInput>();
   let items = 0;
   let bytes = 0;
   const flush = async (): Promise<void> => {
@@ -54,13 +54,16 @@ export async function exportStep(env: StepEnv): Promise<RunManifest> {
       getBlob: (sha) => repo.getBlob(sha),
       emit: async (record) => {
         pending.push(record);
-        emitted.set(`${record.kind}\u0000${record.id}`, record);
         items++;
         for (const b of Object.values(record.blobs ?? {})) bytes += b.size;
         if (pending.length >= APPEND_BATCH) await flush();
       },
-      possessed: async (kind) => new Map([...(live.get(kind) ?? new Map<string, ChangeRecord>()).entries()].map(([id, r]) => [id, r.version])),
-      lastRecord: async (kind, id) => live.get(kind)?.get(id) ?? null,
+      possessed: async (kind) => {
+        const out = new Map<string, string>();
+        for (const [id, e] of live.items(kind)) out.set(id, e.version);
+        return out;
+      },
+      lastRecord: (kind, id) => live.record(kind, id),
       workDir: await scopeWorkDir(env),
       signal: env.signal,
       log: env.log,
@@ -80,41 +83,17 @@ export async function exportStep(env: StepEnv): Promise<RunManifest> {
  * then commit the id map with the import run.
  */
 export async function importStep(env: StepEnv): Promise<RunManifest> {
-  const { repo, connector, source, scope } = env;
-  const state = await repo.scopeState(source, scope.id);
-  const records: ChangeRecord[] = [];
-  for await (const r of repo.readJournal(source, scope.id, { afterSeq: state.importedSeq, uptoSeq: state.exportedSeq })) records.push(r);
-  // Items that failed in the previous import are retried: their records are behind importedSeq.
-  const retry = (state.lastRuns.import?.summary?.failed as ImportFailure[] | undefined) ?? [];
-  if (retry.length) {
-    const live = await repo.liveRecords(source, scope.id);
-    for (const f of retry) {
-      const r = live.get(f.kind)?.get(f.id);
-      if (r) records.push(r);
-    }
+  const { repo, source, scope } = env;
+  const { state, idMap } = await stateAndIdMap(repo, source, scope.id);
+  const live = await repo.live(source, scope.id);
+  if (live.seqTo !== state.exportedSeq) {
+    throw new Error(`the journal of scope ${scope.id} changed while its import began (exported seq ${state.exportedSeq}, then ${live.seqTo}): run the cycle again`);
   }
-  const batch = importBatch(records, connector.kinds);
-  const idMap = new MemoryIdMap(state.idMap);
-  const live = batch.length ? await repo.liveRecords(source, scope.id) : new Map<string, Map<string, ChangeRecord>>();
   const writer = await repo.beginRun(env.lease, 'import');
   const started = Date.now();
-  let bytes = 0;
   try {
-    const ctx: ImportContext = {
-      getBlob: (sha) => repo.getBlob(sha),
-      idMap,
-      lastRecord: async (kind, id) => live.get(kind)?.get(id) ?? null,
-      workDir: await scopeWorkDir(env),
-      signal: env.signal,
-      log: env.log,
-      progress: (d) => {
-        bytes += d.bytes ?? 0;
-        env.progress?.({ source, scope: scope.id, step: 'import', ...d });
-      },
-    };
-    const result = batch.length ? await connector.importChanges(scope, batch, ctx) : { imported: 0, unchanged: 0, deleted: 0, failed: [] };
-    const perKind: Record<string, number> = {};
-    for (const r of batch) perKind[r.kind] = (perKind[r.kind] ?? 0) + 1;
+    // the batch is gone (out of scope) before the id map is serialized for the commit
+    const { result, perKind, bytes } = await importPending(env, live, idMap, state);
     return await writer.commit({
       idMap: idMap.snapshot(),
       seqFrom: state.importedSeq,
@@ -128,16 +107,82 @@ export async function importStep(env: StepEnv): Promise<RunManifest> {
   }
 }
 
+/** A scope's committed state, its id map loaded (the snapshot it came from is not kept). */
+async function stateAndIdMap(repo: Repository, source: string, scope: string): Promise<{ state: Omit<ScopeState, 'idMap'>; idMap: MemoryIdMap }> {
+  const { idMap, ...state } = await repo.scopeState(source, scope);
+  return { state, idMap: new MemoryIdMap(idMap) };
+}
+
+/** Apply the pending changes (one batch: the connector's contract) to the standby. */
+async function importPending(env: StepEnv, live: LiveView, idMap: MemoryIdMap, state: Omit<ScopeState, 'idMap'>): Promise<{ result: ImportResult; perKind: Record<string, number>; bytes: number }> {
+  const { repo, connector, source, scope } = env;
+  const batch = importBatch(await pendingRecords(env, live, state.importedSeq, state.exportedSeq, state.lastRuns.import), connector.kinds);
+  const inBatch = upsertsByKind(batch);
+  let bytes = 0;
+  const ctx: ImportContext = {
+    getBlob: (sha) => repo.getBlob(sha),
+    idMap,
+    // the batch holds the latest record of the items it imports; older parents are read on demand
+    lastRecord: async (kind, id) => inBatch.get(kind)?.get(id) ?? (await live.record(kind, id)),
+    workDir: await scopeWorkDir(env),
+    signal: env.signal,
+    log: env.log,
+    progress: (d) => {
+      bytes += d.bytes ?? 0;
+      env.progress?.({ source, scope: scope.id, step: 'import', ...d });
+    },
+  };
+  const result = batch.length ? await connector.importChanges(scope, batch, ctx) : { imported: 0, unchanged: 0, deleted: 0, failed: [] };
+  const perKind: Record<string, number> = {};
+  for (const r of batch) perKind[r.kind] = (perKind[r.kind] ?? 0) + 1;
+  return { result, perKind, bytes };
+}
+
+/**
+ * The records an import must consider: of the journal after importedSeq, only the latest record of
+ * each item (superseded ones are never held), plus the live records of the items that failed in the
+ * previous import (their records are behind importedSeq).
+ */
+async function pendingRecords(env: StepEnv, live: LiveView, importedSeq: number, exportedSeq: number, lastImport: RunManifest | undefined): Promise<ChangeRecord[]> {
+  const out: ChangeRecord[] = [];
+  const deletes = new Map<string, ChangeRecord>();
+  for await (const r of env.repo.readJournal(env.source, env.scope.id, { afterSeq: importedSeq, uptoSeq: exportedSeq })) {
+    const entry = live.items(r.kind).get(r.id);
+    if (r.op === 'delete') {
+      // the latest delete of an item that is not live again
+      if (entry === undefined) deletes.set(`${r.kind}\u0000${r.id}`, r);
+    } else if (entry?.seq === r.seq) out.push(r);
+  }
+  out.push(...deletes.values());
+  for (const f of (lastImport?.summary?.failed as ImportFailure[] | undefined) ?? []) {
+    const r = await live.record(f.kind, f.id);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+/** kind -> id -> record of the upserts among some records. */
+export function upsertsByKind(records: readonly ChangeRecord[]): Map<string, Map<string, ChangeRecord>> {
+  const out = new Map<string, Map<string, ChangeRecord>>();
+  for (const r of records) {
+    if (r.op !== 'upsert') continue;
+    let m = out.get(r.kind);
+    if (m === undefined) out.set(r.kind, (m = new Map()));
+    m.set(r.id, r);
+  }
+  return out;
+}
+
 /**
  * Compare every live stored item with the standby on its kind's preserved fields and commit a proof.
  * Findings are part of the proof, not log lines.
  */
 export async function verifyStep(env: StepEnv): Promise<{ manifest: RunManifest; proof: VerifyProof }> {
   const { repo, connector, source, scope } = env;
-  const state = await repo.scopeState(source, scope.id);
-  const live = await repo.liveRecords(source, scope.id);
+  const { state, idMap } = await stateAndIdMap(repo, source, scope.id);
+  const live = await repo.live(source, scope.id);
   const failed = (state.lastRuns.import?.summary?.failed as ImportFailure[] | undefined) ?? [];
-  const result = await compareWithStandby({ connector, scope, live, idMap: new MemoryIdMap(state.idMap), failed, getBlob: (sha) => repo.getBlob(sha), workDir: await scopeWorkDir(env), signal: env.signal, log: env.log });
+  const result = await compareWithStandby({ connector, scope, live, idMap, failed, getBlob: (sha) => repo.getBlob(sha), workDir: await scopeWorkDir(env), signal: env.signal, log: env.log });
   const through = await newestExportCovering(repo, source, scope.id, state.importedSeq);
   const proof: VerifyProof = { source, scope: scope.id, seqTo: state.importedSeq, sourceTimeThrough: through, verifiedAt: new Date().toISOString(), ...result };
   const writer = await repo.beginRun(env.lease, 'verify');
@@ -161,11 +206,16 @@ export async function verifyStep(env: StepEnv): Promise<{ manifest: RunManifest;
 /**
  * Compare the live stored items of a scope with what the standby holds, on each kind's preserved
  * fields. Used by verify (against the standby) and by drill --fresh (against the restored tenant).
+ *
+ * Memory stays flat as items grow: per standby item only a digest of its preserved fields is kept
+ * (what a mismatch finding shows of it is spooled to a scratch file in workDir); the stored side is
+ * streamed segment by segment (read, normalize, compare, drop), its digest lines and findings
+ * spooled, then taken back in id order for the proof's digests and findings.
  */
 export async function compareWithStandby(input: {
   connector: Connector;
   scope: ScopeRef;
-  live: Map<string, Map<string, ChangeRecord>>;
+  live: Pick<LiveView, 'kinds' | 'items' | 'records'>;
   idMap: MemoryIdMap;
   failed: ImportFailure[];
   getBlob: VerifyContext['getBlob'];
@@ -185,62 +235,260 @@ export async function compareWithStandby(input: {
     else truncated++;
   };
 
-  // Standby side, keyed by source id.
-  const standby = new Map<string, Map<string, Record<string, unknown>>>();
-  for await (const item of connector.readStandby(scope, ctx)) {
-    if (specs.get(item.kind)?.possession !== 'restorable') continue;
-    count(item.kind).standby++;
-    if (item.sourceId === null) {
-      count(item.kind).extra++;
-      find({ kind: item.kind, id: item.standbyId, type: 'extra', detail: `standby holds ${item.kind} ${item.standbyId} that is not in the owned storage` });
-      continue;
+  await mkdir(input.workDir, { recursive: true });
+  const standbySpool = new Spool(input.workDir, 'verify-standby');
+  let storedSpool: Spool | undefined;
+  try {
+    // Standby side, keyed by source id: a slot per item (digest of its preserved fields, spooled explanation).
+    const standby = new Map<string, Map<string, number>>();
+    const slots = new SlotTable();
+    for await (const item of connector.readStandby(scope, ctx)) {
+      const spec = specs.get(item.kind);
+      if (spec?.possession !== 'restorable') continue;
+      count(item.kind).standby++;
+      if (item.sourceId === null) {
+        count(item.kind).extra++;
+        find({ kind: item.kind, id: item.standbyId, type: 'extra', detail: `standby holds ${item.kind} ${item.standbyId} that is not in the owned storage` });
+        continue;
+      }
+      let m = standby.get(item.kind);
+      if (!m) standby.set(item.kind, (m = new Map()));
+      if (m.has(item.sourceId)) {
+        count(item.kind).extra++;
+        find({ kind: item.kind, id: item.sourceId, type: 'extra', detail: `standby holds ${item.kind} ${item.sourceId} twice (also as ${item.standbyId})` });
+        continue;
+      }
+      const preserved = spec.fidelity.preserved;
+      const values = preservedValues(item.normalized, preserved);
+      const explanation = JSON.stringify(values.map((v, i) => [fieldKey(v), short(getPath(item.normalized, preserved[i]!) ?? null)]));
+      const pos = standbySpool.length;
+      m.set(item.sourceId, slots.add(digestOf(values), pos, standbySpool.append(explanation)));
     }
-    let m = standby.get(item.kind);
-    if (!m) standby.set(item.kind, (m = new Map()));
-    if (m.has(item.sourceId)) {
-      count(item.kind).extra++;
-      find({ kind: item.kind, id: item.sourceId, type: 'extra', detail: `standby holds ${item.kind} ${item.sourceId} twice (also as ${item.standbyId})` });
-      continue;
-    }
-    m.set(item.sourceId, item.normalized);
-  }
+    standbySpool.flush();
 
-  const failedImports = new Map(input.failed.map((f) => [`${f.kind}\u0000${f.id}`, f.error]));
-  const digests: Record<string, string> = {};
-  for (const [kind, items] of [...live.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const spec = specs.get(kind);
-    if (!spec || spec.possession !== 'restorable') continue;
-    const hash = createHash('sha256');
-    const side = standby.get(kind) ?? new Map<string, Record<string, unknown>>();
-    for (const [id, record] of [...items.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    // Stored side, streamed in journal order; kinds in name order, as the proof lists them.
+    const failedImports = new Map(input.failed.map((f) => [`${f.kind}\u0000${f.id}`, f.error]));
+    const kinds = live
+      .kinds()
+      .filter((k) => specs.get(k)?.possession === 'restorable')
+      .sort((a, b) => a.localeCompare(b));
+    for (const kind of kinds) count(kind);
+    const seqs = sortedSeqs(live, kinds);
+    const at = new Float64Array(seqs.length);
+    const lineBytes = new Uint32Array(seqs.length);
+    const findingBytes = new Uint32Array(seqs.length);
+    storedSpool = new Spool(input.workDir, 'verify-stored');
+    let k = 0;
+    for await (const record of live.records({ kinds })) {
+      if (record.seq !== seqs[k]) throw new Error(`verify of scope ${scope.id}: the journal walk returned seq ${record.seq} where ${seqs[k]} was expected; run it again`);
+      const { kind, id } = record;
+      const preserved = specs.get(kind)!.fidelity.preserved;
       const c = count(kind);
       c.stored++;
       const stored = await connector.normalize(record, ctx);
-      hash.update(`${id}\u0000${stableStringify(pickFields(stored, spec.fidelity.preserved))}\n`);
-      const other = side.get(id);
-      side.delete(id);
-      if (!other) {
+      let finding: Finding | null = null;
+      const side = standby.get(kind);
+      const slot = side?.get(id);
+      side?.delete(id);
+      if (slot === undefined) {
         c.missing++;
         const failed = failedImports.get(`${kind}\u0000${id}`);
-        find(failed ? { kind, id, type: 'import-failed', detail: failed } : { kind, id, type: 'missing', detail: `${kind} ${id} is possessed but not on the standby` });
-        continue;
+        finding = failed ? { kind, id, type: 'import-failed', detail: failed } : { kind, id, type: 'missing', detail: `${kind} ${id} is possessed but not on the standby` };
+      } else {
+        const values = preservedValues(stored, preserved);
+        if (slots.matches(slot, digestOf(values))) c.matched++;
+        else {
+          const theirs = JSON.parse(standbySpool.read(slots.pos(slot), slots.len(slot)).toString('utf8')) as Array<[string, string]>;
+          const diff: string[] = [];
+          const detail: string[] = [];
+          values.forEach((v, i) => {
+            if (fieldKey(v) === theirs[i]![0]) return;
+            const f = preserved[i]!;
+            diff.push(f);
+            detail.push(`${f}: stored ${short(getPath(stored, f) ?? null)} standby ${theirs[i]![1]}`);
+          });
+          if (diff.length) {
+            c.mismatched++;
+            finding = { kind, id, type: 'mismatch', fields: diff, detail: detail.join('; ') };
+          } else c.matched++;
+        }
       }
-      const diff = differingFields(stored, other, spec.fidelity.preserved);
-      if (diff.length) {
-        c.mismatched++;
-        find({ kind, id, type: 'mismatch', fields: diff, detail: diff.map((f) => `${f}: stored ${short(pickFields(stored, [f])[f])} standby ${short(pickFields(other, [f])[f])}`).join('; ') });
-      } else c.matched++;
+      at[k] = storedSpool.length;
+      lineBytes[k] = storedSpool.append(`${id}\u0000${stableStringify(pickFields(stored, preserved))}\n`);
+      if (finding) findingBytes[k] = storedSpool.append(JSON.stringify(finding));
+      k++;
     }
-    digests[kind] = hash.digest('hex');
+    if (k !== seqs.length) throw new Error(`verify of scope ${scope.id}: the journal walk returned ${k} of ${seqs.length} live records; run it again`);
+    storedSpool.flush();
+
+    // Digests and findings in id order, as before streaming.
+    const digests: Record<string, string> = {};
+    let n = 0;
+    for (const kind of kinds) {
+      const items = live.items(kind);
+      const hash = createHash('sha256');
+      for (const id of [...items.keys()].sort(compareIds)) {
+        const i = indexOf(seqs, items.get(id)!.seq);
+        hash.update(storedSpool.read(at[i]!, lineBytes[i]!));
+        if (findingBytes[i]) find(JSON.parse(storedSpool.read(at[i]! + lineBytes[i]!, findingBytes[i]!).toString('utf8')) as Finding);
+        if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
+      }
+      digests[kind] = hash.digest('hex');
+    }
+    // Standby items mapped to a source id that is not live (deleted at the source, or never possessed).
+    for (const [kind, side] of standby) {
+      for (const id of side.keys()) {
+        count(kind).extra++;
+        find({ kind, id, type: 'extra', detail: `standby still holds ${kind} ${id}, which is deleted at the source` });
+      }
+    }
+    return { counts, digests, findings, findingsTruncated: truncated };
+  } finally {
+    standbySpool.close();
+    storedSpool?.close();
   }
-  // Standby items mapped to a source id that is not live (deleted at the source, or never possessed).
-  for (const [kind, side] of standby) {
-    for (const id of side.keys()) {
-      count(kind).extra++;
-      find({ kind, id, type: 'extra', detail: `standby still holds ${kind} ${id}, which is deleted at the source` });
+}
+
+/** The same order as String.prototype.localeCompare without arguments, faster. */
+const compareIds = new Intl.Collator().compare;
+
+/** Per preserved field, its value as compared (stable JSON; undefined and null are equal). */
+function preservedValues(obj: Record<string, unknown>, preserved: readonly string[]): string[] {
+  return preserved.map((f) => String(stableStringify(getPath(obj, f) ?? null)));
+}
+
+/** 16 bytes of sha256 over the compared values: equal digests, equal preserved fields. */
+function digestOf(values: readonly string[]): Buffer {
+  const h = createHash('sha256');
+  for (const v of values) h.update(v).update('\u0000');
+  return h.digest().subarray(0, 16);
+}
+
+/** A compared value, or its hash when long (JSON text never starts with '#'). */
+function fieldKey(value: string): string {
+  return value.length <= 44 ? value : '#' + createHash('sha256').update(value).digest('base64url').slice(0, 22);
+}
+
+/** Live seqs of some kinds, ascending. */
+function sortedSeqs(live: Pick<LiveView, 'items'>, kinds: readonly string[]): Float64Array {
+  let n = 0;
+  for (const k of kinds) n += live.items(k).size;
+  const seqs = new Float64Array(n);
+  let i = 0;
+  for (const k of kinds) for (const e of live.items(k).values()) seqs[i++] = e.seq;
+  return seqs.sort();
+}
+
+function indexOf(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else if (sorted[mid]! > v) hi = mid - 1;
+    else return mid;
+  }
+  throw new Error(`seq ${v} is not among the live seqs`);
+}
+
+/** Per standby item: a 16-byte digest and where its explanation is spooled, in growable typed arrays. */
+class SlotTable {
+  private digests = Buffer.alloc(16 * 1024);
+  private at = new Float64Array(1024);
+  private bytes = new Uint32Array(1024);
+  private n = 0;
+
+  add(digest: Buffer, pos: number, len: number): number {
+    if (this.n === this.at.length) {
+      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.at = grow(this.at, (n) => new Float64Array(n));
+      this.bytes = grow(this.bytes, (n) => new Uint32Array(n));
+      const d = Buffer.alloc(this.digests.length * 2);
+      this.digests.copy(d);
+      this.digests = d;
+    }
+    digest.copy(this.digests, this.n * 16);
+    this.at[this.n] = pos;
+    this.bytes[this.n] = len;
+    return this.n++;
+  }
+  matches(slot: number, digest: Buffer): boolean {
+    return digest.compare(this.digests, slot * 16, slot * 16 + 16) === 0;
+  }
+  pos(slot: number): number {
+    return this.at[slot]!;
+  }
+  len(slot: number): number {
+    return this.bytes[slot]!;
+  }
+}
+
+const SPOOL_BUFFER = 1 << 20;
+
+/** A scratch file in a directory of ours: written once (buffered), then read back by position; removed on close. */
+class Spool {
+  private readonly fd: number;
+  private readonly file: string;
+  private readonly buf = Buffer.allocUnsafe(SPOOL_BUFFER);
+  private used = 0;
+  private written = 0;
+
+  constructor(dir: string, name: string) {
+    this.file = join(dir, `.norestore-${name}-${randomBytes(6).toString('hex')}`);
+    this.fd = openSync(this.file, 'wx+', 0o600);
+  }
+
+  /** Bytes appended so far (the position of the next append). */
+  get length(): number {
+    return this.written + this.used;
+  }
+
+  /** Append text; returns its length in bytes. */
+  append(text: string): number {
+    const len = Buffer.byteLength(text);
+    if (len > SPOOL_BUFFER - this.used) this.flush();
+    if (len > SPOOL_BUFFER) this.writeAll(Buffer.from(text, 'utf8'));
+    else this.used += this.buf.write(text, this.used, 'utf8');
+    return len;
+  }
+
+  flush(): void {
+    if (this.used === 0) return;
+    this.writeAll(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private writeAll(b: Buffer): void {
+    for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off, this.written + off);
+    this.written += b.length;
+  }
+
+  read(pos: number, len: number): Buffer {
+    if (pos + len > this.written) this.flush();
+    const out = Buffer.allocUnsafe(len);
+    for (let off = 0; off < len; ) {
+      const n = readSync(this.fd, out, off, len - off, pos + off);
+      if (n === 0) throw new Error(`scratch file ${this.file} ended early`);
+      off += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } finally {
+      try {
+        unlinkSync(this.file);
+      } catch {
+        // already gone
+      }
     }
   }
-  return { counts, digests, findings, findingsTruncated: truncated };
 }
 
 /** startedAt of the newest committed export run whose records are all at or below seq. */

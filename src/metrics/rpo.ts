@@ -260,7 +260,7 @@ async function computeScope(repo: Repository, src: MetricsSource, scope: string,
   for (const i of imports) for (const k of Object.keys(importPerKindOf(i))) kinds.add(k);
   if (!kinds.size && exports.some((e) => e.seqTo > 0)) {
     try {
-      for (const [k, items] of await repo.liveRecords(storageKey(src), scope)) if (items.size) kinds.add(k);
+      for (const k of (await repo.live(storageKey(src), scope)).kinds()) kinds.add(k);
     } catch {
       /* an unreadable journal leaves the scope without kinds: its scope-level RPO still counts */
     }

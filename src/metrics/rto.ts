@@ -1,6 +1,5 @@
 import type { DrillDocument } from '../model/proof.js';
 import type { Service } from '../model/kinds.js';
-import type { ChangeRecord } from '../model/records.js';
 import { SOURCE_SCOPE } from '../model/scopes.js';
 import type { Repository, RunManifest } from '../store/types.js';
 import { DEFAULT_QUOTAS, costOf, quotaTimeMs, type QuotaLimit, type QuotaModel } from './quota.js';
@@ -260,17 +259,6 @@ export function makespan(jobs: number[], workers: number): number {
   return Math.max(0, ...loads);
 }
 
-function itemBytes(r: ChangeRecord): number {
-  const seen = new Set<string>();
-  let n = 0;
-  for (const b of Object.values(r.blobs ?? {})) {
-    if (seen.has(b.sha256)) continue;
-    seen.add(b.sha256);
-    n += b.size;
-  }
-  return n;
-}
-
 async function project(
   repo: Repository,
   src: MetricsSource,
@@ -296,12 +284,13 @@ async function project(
   // Per scope, per kind: items and bytes possessed.
   const perScope: Array<{ scope: string; kinds: Map<string, { items: number; bytes: number }> }> = [];
   for (const scope of scopes) {
-    const live = await repo.liveRecords(storageKey(src), scope);
+    const live = await repo.live(storageKey(src), scope);
     const kinds = new Map<string, { items: number; bytes: number }>();
-    for (const [kind, items] of live) {
+    for (const kind of live.kinds()) {
+      const items = live.items(kind);
       if (notRestorable.has(kind) || !items.size) continue;
       let bytes = 0;
-      for (const r of items.values()) bytes += itemBytes(r);
+      for (const e of items.values()) bytes += e.bytes;
       kinds.set(kind, { items: items.size, bytes });
     }
     perScope.push({ scope, kinds });

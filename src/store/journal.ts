@@ -78,3 +78,59 @@ export async function* readSegment(ctx: StoreContext, segment: SegmentEntry): As
     yield record;
   }
 }
+
+/** A segment read whole (and its hash verified), with its lines located, for records by seq. */
+export class DecodedSegment {
+  constructor(
+    readonly segment: SegmentEntry,
+    readonly bytes: Buffer,
+    private readonly starts: Float64Array,
+    private readonly ends: Float64Array,
+    private readonly location: string,
+  ) {}
+
+  get lines(): number {
+    return this.starts.length;
+  }
+
+  private parse(i: number): ChangeRecord {
+    try {
+      return JSON.parse(this.bytes.toString('utf8', this.starts[i], this.ends[i])) as ChangeRecord;
+    } catch (err) {
+      throw new CorruptObjectError(`journal segment ${this.segment.blob.sha256}`, this.location, `line ${i + 1} is not valid JSON`, { cause: err });
+    }
+  }
+
+  /** The record with this seq (a segment holds consecutive seqs from its seqFrom). */
+  record(seq: number): ChangeRecord {
+    const i = seq - this.segment.seqFrom;
+    if (i >= 0 && i < this.starts.length) {
+      const r = this.parse(i);
+      if (r.seq === seq) return r;
+    }
+    // not where the format says: look through the whole segment before calling it corrupt
+    for (let k = 0; k < this.starts.length; k++) {
+      const r = this.parse(k);
+      if (r.seq === seq) return r;
+    }
+    throw new CorruptObjectError(`journal segment ${this.segment.blob.sha256}`, this.location, `it does not hold seq ${seq} (its manifest says ${this.segment.seqFrom}..${this.segment.seqTo}); run norestore check`);
+  }
+}
+
+/** Read a segment whole, verify its hash, and locate its lines (empty lines are skipped, as readSegment does). */
+export async function decodeSegment(ctx: StoreContext, segment: SegmentEntry): Promise<DecodedSegment> {
+  const bytes = await readAll(await getBlob(ctx, segment.blob.sha256), Number.MAX_SAFE_INTEGER);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    let nl = bytes.indexOf(0x0a, start);
+    if (nl < 0) nl = bytes.length;
+    if (nl > start) {
+      starts.push(start);
+      ends.push(nl);
+    }
+    start = nl + 1;
+  }
+  return new DecodedSegment(segment, bytes, Float64Array.from(starts), Float64Array.from(ends), ctx.location);
+}

@@ -9,12 +9,13 @@ import type { StoreContext } from './context.js';
 import { DecryptError, ObjectCrypto } from './crypto.js';
 import { CorruptObjectError, EncryptionKeyError, FormatVersionError, RepositoryError } from './errors.js';
 import { DEFAULT_SEGMENT_BYTES, readSegment } from './journal.js';
+import { LiveStates, LiveViewImpl, SegmentCache } from './live.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_TTL_MS, LeaseManager } from './lease.js';
 import { FORMAT_VERSION } from './manifest.js';
 import { getJson, putJson, readAll } from './objects.js';
 import { CONFIG_KEY, hashedNames, KEYCHECK_KEY, metaKey, plainNames } from './paths.js';
 import { deriveState, ManifestReader, RunWriterImpl } from './runs.js';
-import type { CheckReport, Lease, Repository, RunManifest, RunType, RunWriter, ScopeState } from './types.js';
+import type { CheckReport, Lease, LiveView, Repository, RunManifest, RunType, RunWriter, ScopeState } from './types.js';
 
 export { LeaseHeldError, LeaseLostError, FormatVersionError, EncryptionKeyError, BlobCorruptError, BlobMissingError, RepositoryError } from './errors.js';
 
@@ -42,9 +43,15 @@ export interface OpenOptions {
    * Refused with a clear error when the target does not support object lock.
    */
   retentionDays?: number;
+  /** Scopes whose lean live state (and parsed manifests) stay cached between calls (default 4). */
+  cachedScopes?: number;
+  /** Bytes of decoded journal segments kept for reading records on demand (default 16 MiB). */
+  segmentCacheBytes?: number;
 }
 
 const DEFAULT_MEMORY_LIMIT = 8 * 1024 * 1024;
+const DEFAULT_CACHED_SCOPES = 4;
+const DEFAULT_SEGMENT_CACHE_BYTES = 16 * 1024 * 1024;
 
 function defaultHolder(): string {
   let user = 'unknown';
@@ -66,7 +73,8 @@ class Repo implements Repository {
   readonly location: string;
   private readonly manifests: ManifestReader;
   private readonly leases: LeaseManager;
-  private readonly liveCache = new Map<string, { seqTo: number; map: Map<string, Map<string, ChangeRecord>> }>();
+  private readonly liveStates: LiveStates;
+  private readonly segmentCache: SegmentCache;
   private readonly segmentBytes: number;
   private readonly defaultTtlMs: number;
   private closed = false;
@@ -79,7 +87,10 @@ class Repo implements Repository {
     this.formatVersion = config.formatVersion;
     this.repoId = config.repoId;
     this.location = ctx.location;
-    this.manifests = new ManifestReader(ctx);
+    const cachedScopes = Math.max(1, Math.floor(opts.cachedScopes ?? DEFAULT_CACHED_SCOPES));
+    this.manifests = new ManifestReader(ctx, cachedScopes * 4);
+    this.liveStates = new LiveStates(cachedScopes);
+    this.segmentCache = new SegmentCache(ctx, opts.segmentCacheBytes ?? DEFAULT_SEGMENT_CACHE_BYTES);
     this.leases = new LeaseManager(ctx, { holder: opts.holder ?? defaultHolder(), clockSkewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.defaultTtlMs = opts.defaultTtlMs ?? DEFAULT_TTL_MS;
@@ -117,10 +128,10 @@ class Repo implements Repository {
     return new RunWriterImpl(this.ctx, lease, type, base, this.segmentBytes, () => undefined);
   }
 
-  async scopeState(source: string, scope: string): Promise<ScopeState> {
+  async scopeState(source: string, scope: string, opts: { idMap?: boolean } = {}): Promise<ScopeState> {
     const manifests = await this.manifests.scopeManifests(source, scope);
     const { lastNumber: _n, ...state } = deriveState(source, scope, manifests);
-    const ref = state.lastRuns.import?.idMap;
+    const ref = opts.idMap === false ? undefined : state.lastRuns.import?.idMap;
     const idMap = ref === undefined ? {} : await this.readDocument<IdMapSnapshot>(ref);
     return { ...state, idMap };
   }
@@ -128,7 +139,7 @@ class Repo implements Repository {
   async listScopes(source?: string): Promise<Array<{ source: string; scope: string }>> {
     const out: Array<{ source: string; scope: string }> = [];
     for await (const key of this.manifests.scopeKeys(source)) {
-      const m = await this.manifests.read(key);
+      const m = await this.manifests.read(key, { keep: false });
       if (source !== undefined && m.source !== source) continue;
       out.push({ source: m.source, scope: m.scope });
     }
@@ -160,32 +171,32 @@ class Repo implements Repository {
     }
   }
 
-  async liveRecords(source: string, scope: string): Promise<Map<string, Map<string, ChangeRecord>>> {
-    const cacheKey = JSON.stringify([source, scope]);
+  async live(source: string, scope: string): Promise<LiveView> {
     const manifests = await this.manifests.scopeManifests(source, scope);
     const { exportedSeq } = deriveState(source, scope, manifests);
-    let cached = this.liveCache.get(cacheKey);
-    if (cached === undefined || cached.seqTo > exportedSeq) cached = { seqTo: 0, map: new Map() };
-    if (cached.seqTo < exportedSeq) {
-      // the journal is append-only: fold only what was committed since the cached fold
-      const next = { seqTo: cached.seqTo, map: cached.map };
-      this.liveCache.delete(cacheKey);
-      for await (const r of this.readJournal(source, scope, { afterSeq: cached.seqTo, uptoSeq: exportedSeq })) {
-        let kind = next.map.get(r.kind);
-        if (r.op === 'delete') {
-          kind?.delete(r.id);
-          continue;
-        }
-        if (kind === undefined) next.map.set(r.kind, (kind = new Map()));
-        kind.set(r.id, r);
-      }
-      next.seqTo = exportedSeq;
-      cached = next;
-    }
-    this.liveCache.set(cacheKey, cached);
-    // copies: callers may change what they get without changing the cache
+    const state = await this.liveStates.get(this.ctx, source, scope, manifests, exportedSeq);
+    return new LiveViewImpl(this.ctx, state, this.segmentCache);
+  }
+
+  async liveRecords(source: string, scope: string): Promise<Map<string, Map<string, ChangeRecord>>> {
+    const view = await this.live(source, scope);
     const out = new Map<string, Map<string, ChangeRecord>>();
-    for (const [kind, items] of cached.map) if (items.size > 0) out.set(kind, new Map(items));
+    for (const kind of view.kinds()) out.set(kind, new Map());
+    // insertion order per kind follows the lean state (first appearance of the item)
+    const byKind = new Map<string, Map<string, ChangeRecord>>();
+    for await (const r of view.records()) {
+      let m = byKind.get(r.kind);
+      if (m === undefined) byKind.set(r.kind, (m = new Map()));
+      m.set(r.id, r);
+    }
+    for (const kind of view.kinds()) {
+      const got = byKind.get(kind);
+      const items = out.get(kind)!;
+      for (const id of view.items(kind).keys()) {
+        const r = got?.get(id);
+        if (r !== undefined) items.set(id, r);
+      }
+    }
     return out;
   }
 
@@ -214,6 +225,8 @@ class Repo implements Repository {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.liveStates.clear();
+    this.segmentCache.clear();
     await this.leases.releaseAll();
   }
 }

@@ -19,19 +19,48 @@ import type { RunManifest, RunStats, RunType, RunWriter, ScopeState } from './ty
 
 export const DOCUMENT_MEDIA_TYPE = 'application/json';
 
-/** Manifests are immutable once written: parsed ones are kept per process. */
+/**
+ * Manifests are immutable once written: parsed ones are kept per process, for the most recently
+ * used scopes only (a long-running process works through many scopes; their history is re-read
+ * when one comes back).
+ */
 export class ManifestReader {
-  private readonly cache = new Map<string, RunManifest>();
+  /** scope prefix -> key -> manifest, least recently used scope first. */
+  private readonly cache = new Map<string, Map<string, RunManifest>>();
 
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly maxScopes = 16,
+  ) {}
 
   scopePrefix(source: string, scope: string): string {
     return `${scopeDir(RUNS_PREFIX, this.ctx.names.encode(source), this.ctx.names.encode(scope))}/`;
   }
 
-  /** Read and validate one manifest object; throws CorruptObjectError. `fresh` bypasses the cache (check). */
-  async read(key: string, opts: { fresh?: boolean } = {}): Promise<RunManifest> {
-    const hit = opts.fresh === true ? undefined : this.cache.get(key);
+  private scopeCache(key: string, create: boolean): Map<string, RunManifest> | undefined {
+    const prefix = key.slice(0, key.lastIndexOf('/') + 1);
+    let m = this.cache.get(prefix);
+    if (m !== undefined) {
+      this.cache.delete(prefix);
+      this.cache.set(prefix, m);
+      return m;
+    }
+    if (!create) return undefined;
+    this.cache.set(prefix, (m = new Map()));
+    for (const k of this.cache.keys()) {
+      if (this.cache.size <= this.maxScopes) break;
+      this.cache.delete(k);
+    }
+    return m;
+  }
+
+  /**
+   * Read and validate one manifest object; throws CorruptObjectError. `fresh` bypasses the cache
+   * (check); `keep: false` does not add the manifest's scope to the cache (one-off reads).
+   */
+  async read(key: string, opts: { fresh?: boolean; keep?: boolean } = {}): Promise<RunManifest> {
+    const scoped = this.scopeCache(key, opts.keep !== false);
+    const hit = opts.fresh === true ? undefined : scoped?.get(key);
     if (hit !== undefined) return hit;
     const bytes = await getSmall(this.ctx, key);
     if (bytes === null) throw new CorruptObjectError(key, this.ctx.location, 'it disappeared while being read');
@@ -43,7 +72,7 @@ export class ManifestReader {
     }
     const parts = parseRunKey(key);
     if (parts === null || parts.number !== m.number) throw new CorruptObjectError(key, this.ctx.location, `its number ${m.number} does not match its name`);
-    this.cache.set(key, m);
+    scoped?.set(key, m);
     return m;
   }
 

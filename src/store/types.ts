@@ -107,6 +107,39 @@ export interface CheckReport {
   findings: CheckFinding[];
 }
 
+/** Where the latest committed record of one live item is, without its payload. */
+export interface LiveEntry {
+  /** The record's version (source version marker). */
+  readonly version: string;
+  /** The record's journal seq. */
+  readonly seq: number;
+  /** Bytes of content the record references (each blob once). */
+  readonly bytes: number;
+}
+
+/**
+ * The live state of a scope, lean: per kind and id the latest committed record's version and seq
+ * (items whose latest record is a delete are absent). Records are read on demand. A view reflects
+ * the committed exports folded when it was taken (and later folds of the same scope by this
+ * process: take a new view after committing an export).
+ */
+export interface LiveView {
+  readonly source: string;
+  readonly scope: string;
+  /** Journal seq through which committed exports are folded. */
+  readonly seqTo: number;
+  /** Live items in all kinds. */
+  readonly size: number;
+  /** Kinds with at least one live item. */
+  kinds(): string[];
+  /** Live items of a kind: id -> entry (empty map for an unknown kind). Do not modify. */
+  items(kind: string): ReadonlyMap<string, LiveEntry>;
+  /** The latest committed record of one live item, read from its segment (null if absent or deleted). */
+  record(kind: string, id: string): Promise<ChangeRecord | null>;
+  /** The live records (of some kinds, default all), streamed segment by segment in seq order. */
+  records(opts?: { kinds?: Iterable<string> }): AsyncIterable<ChangeRecord>;
+}
+
 export interface Repository {
   readonly location: string;
   readonly formatVersion: number;
@@ -121,8 +154,8 @@ export interface Repository {
   /** Start a run on a scope whose lease we hold. */
   beginRun(lease: Lease, type: RunType): Promise<RunWriter>;
 
-  /** Committed state of a scope (cursor, seqs, id map, last runs). */
-  scopeState(source: string, scope: string): Promise<ScopeState>;
+  /** Committed state of a scope (cursor, seqs, id map, last runs). `idMap: false` leaves the id map out (empty). */
+  scopeState(source: string, scope: string, opts?: { idMap?: boolean }): Promise<ScopeState>;
   /** Scopes with at least one committed run, per source. */
   listScopes(source?: string): Promise<Array<{ source: string; scope: string }>>;
   /** Committed run manifests of a scope (or all scopes of a source), oldest first. */
@@ -131,9 +164,12 @@ export interface Repository {
   readJournal(source: string, scope: string, opts?: { afterSeq?: number; uptoSeq?: number }): AsyncIterable<ChangeRecord>;
   /**
    * Latest committed record of every live item of a scope: kind -> id -> record (items whose latest
-   * record is a delete are absent). Reflects committed export runs only.
+   * record is a delete are absent). Reflects committed export runs only. Holds every record in
+   * memory: for small scopes and tests; the engine uses live().
    */
   liveRecords(source: string, scope: string): Promise<Map<string, Map<string, ChangeRecord>>>;
+  /** The lean live state of a scope (versions and seqs; records on demand). Reflects committed export runs only. */
+  live(source: string, scope: string): Promise<LiveView>;
   /** Read a JSON document blob (proofs, drills, id maps) referenced by a manifest. */
   readDocument<T = unknown>(ref: BlobRef): Promise<T>;
 
