@@ -137,6 +137,20 @@ describe('loadConfig: valid configs', () => {
     expect(s.options).toEqual({ mailboxConcurrency: 4, mailboxRequestsPer10Minutes: 10_000 });
   });
 
+  it('reads a Microsoft tenant\'s caFile relative to the config; a missing or non-PEM file is named by its path', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const withCa = (file: string) => `${FS}sources:${MICROSOFT.replace('clientSecret: env:MS_SECRET }', `clientSecret: env:MS_SECRET, caFile: ${file} }`)}`;
+    const { config, dir: d } = await load(withCa('ca/private.pem'), MS_ENV, { 'ca/private.pem': pem });
+    const s = config.sources[0];
+    if (s?.service !== 'microsoft') throw new Error('expected microsoft');
+    expect(s.source.caFile).toBe(path.join(d, 'ca', 'private.pem'));
+    expect(s.standby.caFile).toBeUndefined();
+    const missing = await problems(withCa('ca/none.pem'), MS_ENV);
+    expect(missing.issues).toEqual([`sources[0].source.caFile: cannot read CA file ${path.join(dir, `c${n}`, 'ca', 'none.pem')}: no such file`]);
+    const notPem = await problems(withCa('ca/key.txt'), MS_ENV, { 'ca/key.txt': 'not a certificate' });
+    expect(notPem.issues).toEqual([`sources[0].source.caFile: ${path.join(dir, `c${n}`, 'ca', 'key.txt')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`]);
+  });
+
   it('resolves s3 storage with static credentials, object lock and a normalized prefix', async () => {
     const { config } = await load(
       `version: 1
