@@ -198,6 +198,13 @@ export class LeaseManager {
     this.active.delete(lease);
   }
 
+  /** Scopes whose lease this process holds now. */
+  heldScopes(): Array<{ source: string; scope: string }> {
+    const out: Array<{ source: string; scope: string }> = [];
+    for (const l of this.active) if (l.valid()) out.push({ source: l.source, scope: l.scope });
+    return out;
+  }
+
   private prefix(source: string, scope: string): string {
     return `${scopeDir(LOCKS_PREFIX, this.ctx.names.encode(source), this.ctx.names.encode(scope))}/`;
   }

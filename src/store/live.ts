@@ -218,11 +218,18 @@ export function liveSeqs(view: Pick<LiveView, 'kinds' | 'items'>, kinds?: Iterab
   return seqs.sort();
 }
 
-/** Lean live states of the most recently used scopes; older ones are dropped (and refolded if asked for again). */
+/**
+ * Lean live states of the scopes whose lease this process holds (pinned: their steps come one after
+ * another), and of a few recently used others; older ones are dropped, and folded again if asked
+ * for again.
+ */
 export class LiveStates {
   private readonly states = new Map<string, LiveState>();
 
-  constructor(private readonly maxScopes: number) {}
+  constructor(
+    private readonly maxUnpinned: number,
+    private readonly pinned: () => Array<{ source: string; scope: string }>,
+  ) {}
 
   /** The state of a scope folded up to exportedSeq. */
   async get(ctx: StoreContext, source: string, scope: string, manifests: readonly RunManifest[], exportedSeq: number): Promise<LiveState> {
@@ -231,10 +238,7 @@ export class LiveStates {
     if (state !== undefined) this.states.delete(key);
     if (state === undefined || state.broken || state.seqTo > exportedSeq) state = new LiveState(source, scope);
     this.states.set(key, state);
-    for (const k of this.states.keys()) {
-      if (this.states.size <= this.maxScopes) break;
-      this.states.delete(k);
-    }
+    this.evict();
     try {
       await state.catchUp(ctx, manifests, exportedSeq);
     } catch (err) {
@@ -242,6 +246,24 @@ export class LiveStates {
       throw err;
     }
     return state;
+  }
+
+  private evict(): void {
+    if (this.states.size <= this.maxUnpinned) return;
+    const pinned = new Set(this.pinned().map((p) => JSON.stringify([p.source, p.scope])));
+    let unpinned = 0;
+    for (const k of this.states.keys()) if (!pinned.has(k)) unpinned++;
+    for (const k of this.states.keys()) {
+      if (unpinned <= this.maxUnpinned) break;
+      if (pinned.has(k)) continue;
+      this.states.delete(k);
+      unpinned--;
+    }
+  }
+
+  /** Scopes whose state is kept (for tests). */
+  cached(): Array<{ source: string; scope: string }> {
+    return [...this.states.values()].map((s) => ({ source: s.source, scope: s.scope }));
   }
 
   clear(): void {

@@ -43,14 +43,18 @@ export interface OpenOptions {
    * Refused with a clear error when the target does not support object lock.
    */
   retentionDays?: number;
-  /** Scopes whose lean live state (and parsed manifests) stay cached between calls (default 4). */
+  /**
+   * Scopes, besides those whose lease this process holds, whose lean live state stays cached
+   * between calls (default 2); parsed manifests are kept for at least 16 such scopes.
+   */
   cachedScopes?: number;
   /** Bytes of decoded journal segments kept for reading records on demand (default 16 MiB). */
   segmentCacheBytes?: number;
 }
 
 const DEFAULT_MEMORY_LIMIT = 8 * 1024 * 1024;
-const DEFAULT_CACHED_SCOPES = 4;
+const DEFAULT_CACHED_SCOPES = 2;
+const MANIFEST_CACHE_SCOPES = 16;
 const DEFAULT_SEGMENT_CACHE_BYTES = 16 * 1024 * 1024;
 
 function defaultHolder(): string {
@@ -87,11 +91,12 @@ class Repo implements Repository {
     this.formatVersion = config.formatVersion;
     this.repoId = config.repoId;
     this.location = ctx.location;
-    const cachedScopes = Math.max(1, Math.floor(opts.cachedScopes ?? DEFAULT_CACHED_SCOPES));
-    this.manifests = new ManifestReader(ctx, cachedScopes * 4);
-    this.liveStates = new LiveStates(cachedScopes);
-    this.segmentCache = new SegmentCache(ctx, opts.segmentCacheBytes ?? DEFAULT_SEGMENT_CACHE_BYTES);
     this.leases = new LeaseManager(ctx, { holder: opts.holder ?? defaultHolder(), clockSkewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
+    const cachedScopes = Math.max(0, Math.floor(opts.cachedScopes ?? DEFAULT_CACHED_SCOPES));
+    const held = (): Array<{ source: string; scope: string }> => this.leases.heldScopes();
+    this.manifests = new ManifestReader(ctx, Math.max(MANIFEST_CACHE_SCOPES, cachedScopes), held);
+    this.liveStates = new LiveStates(cachedScopes, held);
+    this.segmentCache = new SegmentCache(ctx, opts.segmentCacheBytes ?? DEFAULT_SEGMENT_CACHE_BYTES);
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.defaultTtlMs = opts.defaultTtlMs ?? DEFAULT_TTL_MS;
   }

@@ -31,6 +31,8 @@ export class ManifestReader {
   constructor(
     private readonly ctx: StoreContext,
     private readonly maxScopes = 16,
+    /** Scopes whose lease this process holds: kept beyond maxScopes. */
+    private readonly pinned: () => Array<{ source: string; scope: string }> = () => [],
   ) {}
 
   scopePrefix(source: string, scope: string): string {
@@ -47,9 +49,16 @@ export class ManifestReader {
     }
     if (!create) return undefined;
     this.cache.set(prefix, (m = new Map()));
-    for (const k of this.cache.keys()) {
-      if (this.cache.size <= this.maxScopes) break;
-      this.cache.delete(k);
+    if (this.cache.size > this.maxScopes) {
+      const pinned = new Set(this.pinned().map((p) => this.scopePrefix(p.source, p.scope)));
+      let unpinned = 0;
+      for (const k of this.cache.keys()) if (!pinned.has(k)) unpinned++;
+      for (const k of this.cache.keys()) {
+        if (unpinned <= this.maxScopes) break;
+        if (pinned.has(k) || k === prefix) continue;
+        this.cache.delete(k);
+        unpinned--;
+      }
     }
     return m;
   }
