@@ -39,10 +39,12 @@ interface DemoService {
 
 async function githubDemo(): Promise<DemoService> {
   const limits = { secondaryPerMinute: 80 * DEMO_SPEEDUP, secondaryPerHour: 500 * DEMO_SPEEDUP };
+  // Issue import jobs run 20 ms after they are queued (the emulator's default is 100 ms; GitHub takes seconds).
+  const importDelayMs = 20;
   const [src, standby, fresh] = await Promise.all([
     startEmulator('github', { role: 'source', org: 'acme', seed: 'small' }),
-    startEmulator('github', { role: 'standby', org: 'acme-dr', limits }),
-    startEmulator('github', { role: 'standby', org: 'acme-restore-test', limits }),
+    startEmulator('github', { role: 'standby', org: 'acme-dr', limits, importDelayMs }),
+    startEmulator('github', { role: 'standby', org: 'acme-restore-test', limits, importDelayMs }),
   ]);
   return {
     name: 'acme-github',
@@ -57,7 +59,7 @@ async function githubDemo(): Promise<DemoService> {
       options: { contentCreationPerMinute: 80 * DEMO_SPEEDUP, contentCreationPerHour: 500 * DEMO_SPEEDUP },
     },
     secrets: { 'github-source.token': src.credentials.token, 'github-standby.token': standby.credentials.token, 'github-fresh.token': fresh.credentials.token },
-    speedup: `content creation on the standbys ${80 * DEMO_SPEEDUP}/min and ${500 * DEMO_SPEEDUP}/h (GitHub allows 80/min, 500/h): emulated limits and connector pacing ${DEMO_SPEEDUP}x`,
+    speedup: `content creation on the standbys ${80 * DEMO_SPEEDUP}/min and ${500 * DEMO_SPEEDUP}/h (GitHub allows 80/min, 500/h): emulated limits and connector pacing ${DEMO_SPEEDUP}x; issue imports done after ${importDelayMs} ms`,
     mutate: async () => {
       const m = src.mutate;
       m.advanceClock(60_000);
