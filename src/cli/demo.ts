@@ -7,9 +7,10 @@ import type { Output } from './output.js';
 
 /**
  * `norestore demo`: the main job on the embedded default, against local emulated tenants. Starts a
- * source and a standby emulator per connector, seeds the sources, runs a cycle into a local fs
- * repository, mutates the sources, runs again, measures a drill, and prints status and the gap
- * report (the HTML report stays on disk). This and `emulate` are the only product code that
+ * seeded source, an empty standby and an empty fresh standby (for drill --fresh) for each connector
+ * (GitHub, Google Workspace, Microsoft 365), runs a cycle into a local fs repository, mutates the
+ * sources, runs again, measures both drills, and prints status and the gap report (the HTML report
+ * stays on disk), with the time of each phase. This and `emulate` are the only product code that
  * reaches into emulators/ (DESIGN.md).
  *
  * Each service's emulators run in a worker thread of their own (this module is the worker's entry
