@@ -250,6 +250,13 @@ async function journalLineBytes(repo: Repository, source: string, scope: string)
   return 0;
 }
 
+async function checkProof(repo: Repository, expected: number): Promise<void> {
+  const state = await repo.scopeState('bench', 'mbox', { idMap: false });
+  const proof = await repo.readDocument<{ counts: Record<string, { stored: number; matched: number }> }>(state.lastRuns.verify!.document!);
+  const matched = Object.values(proof.counts).reduce((n, c) => n + c.matched, 0);
+  if (matched !== expected) throw new Error(`verify matched ${matched} items, expected ${expected}`);
+}
+
 function checkCycle(result: Awaited<ReturnType<typeof runCycle>>, what: string): void {
   const bad = result.scopes.filter((s) => !s.ok);
   if (bad.length) throw new Error(`${what}: ${bad.map((s) => `${s.scope}: ${s.failedStep ?? ''} ${s.error ?? ''}`).join('; ')}`);
@@ -273,10 +280,7 @@ async function childScale(items: number): Promise<ScaleFigures> {
         steps.push({ step, ms: Math.round(performance.now() - t), peakRssMB: rss.stop() });
         checkCycle(r, step);
       }
-      const state = await repo.scopeState('bench', 'mbox');
-      const proof = await repo.readDocument<{ counts: Record<string, { stored: number; matched: number }> }>(state.lastRuns.verify!.document!);
-      const matched = Object.values(proof.counts).reduce((n, c) => n + c.matched, 0);
-      if (matched !== items + FOLDERS) throw new Error(`verify matched ${matched} items, expected ${items + FOLDERS}`);
+      await checkProof(repo, items + FOLDERS);
       const lineBytes = await journalLineBytes(repo, 'bench', 'mbox');
       gc();
       return { items, lineBytes, baseRssMB, maxRssMB: maxRssMB(), steps, heapAfterMB: heapMB() };

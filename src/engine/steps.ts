@@ -429,17 +429,28 @@ class SlotTable {
 
 const SPOOL_BUFFER = 1 << 20;
 
-/** A scratch file in a directory of ours: written once (buffered), then read back by position; removed on close. */
+/**
+ * A scratch file in a directory of ours: written once (buffered), then read back by position. Its
+ * name is removed as soon as it is open where the system allows (so a killed process leaves
+ * nothing behind), else on close.
+ */
 class Spool {
   private readonly fd: number;
   private readonly file: string;
   private readonly buf = Buffer.allocUnsafe(SPOOL_BUFFER);
   private used = 0;
   private written = 0;
+  private named = true;
 
   constructor(dir: string, name: string) {
     this.file = join(dir, `.norestore-${name}-${randomBytes(6).toString('hex')}`);
     this.fd = openSync(this.file, 'wx+', 0o600);
+    try {
+      unlinkSync(this.file);
+      this.named = false;
+    } catch {
+      // an open file cannot be unlinked here (Windows): removed on close
+    }
   }
 
   /** Bytes appended so far (the position of the next append). */
@@ -482,10 +493,12 @@ class Spool {
     try {
       closeSync(this.fd);
     } finally {
-      try {
-        unlinkSync(this.file);
-      } catch {
-        // already gone
+      if (this.named) {
+        try {
+          unlinkSync(this.file);
+        } catch {
+          // already gone
+        }
       }
     }
   }

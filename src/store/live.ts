@@ -208,7 +208,7 @@ export class LiveViewImpl implements LiveView {
 }
 
 /** The seqs of the live items of some kinds (all kinds if none given), ascending. */
-export function liveSeqs(view: Pick<LiveView, 'kinds' | 'items'>, kinds?: Iterable<string>): Float64Array {
+function liveSeqs(view: Pick<LiveView, 'kinds' | 'items'>, kinds?: Iterable<string>): Float64Array {
   const names = kinds === undefined ? view.kinds() : [...new Set(kinds)];
   let n = 0;
   for (const k of names) n += view.items(k).size;
