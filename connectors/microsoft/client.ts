@@ -380,7 +380,7 @@ export class GraphTenantClient {
         if (err instanceof GraphHttpError) throw err;
         const code = String((err as { code?: unknown }).code ?? '');
         if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME_MISMATCH/i.test(code)) {
-          throw new GraphHttpError(0, 'tlsError', `${new URL(url).host}: the TLS certificate is not trusted (${code}); if this host uses a private CA, add it with NODE_EXTRA_CA_CERTS (or the tenant's caCertificate)`);
+          throw new GraphHttpError(0, 'tlsError', `${new URL(url).host}: the TLS certificate is not trusted (${code}); if this host uses a private CA, give its PEM file as the tenant's caFile in the config (or NODE_EXTRA_CA_CERTS)`);
         }
         this.stats.networkErrors++;
         if (attempt >= 2) this.o.log.warn('network error talking to Graph; retrying', { role: this.o.role, host: new URL(url).host, attempt, error: err instanceof Error ? err.message : String(err) });

@@ -27,7 +27,7 @@ export async function runEmulateCommand(opts: EmulateCommandOptions, print: (lin
       clientSecret: emu.credentials.clientSecret,
       caFile: emu.caFile,
       users: emu.users.map((u) => u.userPrincipalName),
-      note: `HTTPS with a self-signed certificate: run clients with NODE_EXTRA_CA_CERTS=${emu.caFile}`,
+      note: `HTTPS with a self-signed certificate: give caFile: ${emu.caFile} in the tenant's config (or run other clients with NODE_EXTRA_CA_CERTS=${emu.caFile})`,
     }),
   );
   await new Promise<void>((resolve) => {
