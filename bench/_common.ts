@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../src/engine/log.js';
-import type { StepEnv } from '../src/engine/steps.js';
+import { exportStep, importStep, verifyStep, type StepEnv } from '../src/engine/steps.js';
 import type { Connector, ScopeRef } from '../src/model/connector.js';
 import { initRepository } from '../src/store/repository.js';
 import type { Repository } from '../src/store/types.js';
@@ -43,13 +43,25 @@ export interface StepRig {
   step<T>(scope: ScopeRef, fn: (e: StepEnv) => Promise<T>): Promise<T>;
   /** The connector's first scope whose id starts with `prefix`. */
   scope(prefix: string): Promise<ScopeRef>;
+  /** export -> import -> verify of one scope, each timed, with the peak RSS (MB) over the three. */
+  timedCycle(scope: ScopeRef): Promise<TimedCycle>;
   close(): Promise<void>;
+}
+
+export interface TimedCycle {
+  exp: Awaited<ReturnType<typeof exportStep>>;
+  imp: Awaited<ReturnType<typeof importStep>>;
+  proof: Awaited<ReturnType<typeof verifyStep>>['proof'];
+  exportS: number;
+  importS: number;
+  verifyS: number;
+  peakMb: number;
 }
 
 /** An fs repository under `dir` and the engine steps of `connector` on it. */
 export async function stepRig(dir: string, connector: Connector): Promise<StepRig> {
   const repo = await initRepository(createFsTarget({ path: path.join(dir, 'repo') }));
-  return {
+  const rig: StepRig = {
     repo,
     async step(scope, fn) {
       const lease = await repo.acquireLease('bench', scope.id);
@@ -64,11 +76,24 @@ export async function stepRig(dir: string, connector: Connector): Promise<StepRi
       if (!s) throw new Error(`no scope ${prefix}*`);
       return s;
     },
+    async timedCycle(scope) {
+      const rss = rssSampler();
+      const timed = async <T>(fn: (e: StepEnv) => Promise<T>): Promise<[T, number]> => {
+        const t = Date.now();
+        const r = await rig.step(scope, fn);
+        return [r, (Date.now() - t) / 1000];
+      };
+      const [exp, exportS] = await timed(exportStep);
+      const [imp, importS] = await timed(importStep);
+      const [{ proof }, verifyS] = await timed(verifyStep);
+      return { exp, imp, proof, exportS, importS, verifyS, peakMb: rss.stop() };
+    },
     async close() {
       await connector.close();
       await repo.close();
     },
   };
+  return rig;
 }
 
 export interface BenchPart {

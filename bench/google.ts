@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { createGoogleConnector, type GoogleConnector, type GoogleTenant } from '../connectors/google/index.js';
 import { startGoogleEmulator, type GoogleEmulator, type GoogleEmulatorOptions } from '../emulators/google/index.js';
 import { silentLogger } from '../src/engine/log.js';
-import { exportStep, importStep, verifyStep } from '../src/engine/steps.js';
-import { log, MB, num, rssSampler, runBench, stepRig, type StepRig } from './_common.js';
+import { exportStep, importStep } from '../src/engine/steps.js';
+import { log, MB, num, runBench, stepRig, type StepRig } from './_common.js';
 
 /**
  * Google benchmarks (issue 5), each figure beside its limit:
@@ -81,17 +81,7 @@ async function messagesPart(dir: string): Promise<boolean> {
     const user = s.source.mutate.addUser({ local: 'bench', givenName: 'Bench', familyName: 'Mark' });
     seedMailbox(s.source, user, count);
     const scope = await s.scope('gmail~acme.test~bench');
-    const rss = rssSampler();
-    let t = Date.now();
-    const exp = await s.step(scope, exportStep);
-    const exportS = (Date.now() - t) / 1000;
-    t = Date.now();
-    const imp = await s.step(scope, importStep);
-    const importS = (Date.now() - t) / 1000;
-    t = Date.now();
-    const { proof } = await s.step(scope, verifyStep);
-    const verifyS = (Date.now() - t) / 1000;
-    const peak = rss.stop();
+    const { exp, imp, proof, exportS, importS, verifyS, peakMb: peak } = await s.timedCycle(scope);
     const expRate = count / exportS;
     const impRate = count / importS;
     log(`messages                  ${count} (${(exp.stats.bytes / MB).toFixed(1)} MB of MIME)`);
@@ -154,15 +144,7 @@ async function drivePart(dir: string): Promise<boolean> {
     const scope = await s.scope('drive~acme.test~drive');
     if (global.gc) global.gc();
     const base = process.memoryUsage.rss() / MB;
-    const rss = rssSampler();
-    let t = Date.now();
-    await s.step(scope, exportStep);
-    const exportS = (Date.now() - t) / 1000;
-    t = Date.now();
-    const imp = await s.step(scope, importStep);
-    const importS = (Date.now() - t) / 1000;
-    const { proof } = await s.step(scope, verifyStep);
-    const peak = rss.stop();
+    const { imp, proof, exportS, importS, peakMb: peak } = await s.timedCycle(scope);
     log(`file                      ${(bytes / MB).toFixed(0)} MB`);
     log(`export (download -> repo) ${(bytes / MB / exportS).toFixed(0).padStart(6)} MB/s`);
     log(`import (repo -> upload)   ${(bytes / MB / importS).toFixed(0).padStart(6)} MB/s  (${s.standby.stats().uploadSessions} resumable session, 8 MiB chunks)`);

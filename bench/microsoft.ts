@@ -2,8 +2,8 @@ import { randomFillSync } from 'node:crypto';
 import { createMicrosoftConnector, type MicrosoftConnector, type MicrosoftTenant } from '../connectors/microsoft/index.js';
 import { startMicrosoftEmulator, type MicrosoftEmulator, type MicrosoftEmulatorOptions } from '../emulators/microsoft/index.js';
 import { silentLogger } from '../src/engine/log.js';
-import { exportStep, importStep, verifyStep } from '../src/engine/steps.js';
-import { log, MB, num, rssSampler, runBench, stepRig, type StepRig } from './_common.js';
+import { exportStep, importStep } from '../src/engine/steps.js';
+import { log, MB, num, runBench, stepRig, type StepRig } from './_common.js';
 
 /**
  * Microsoft 365 benchmarks (issue 6), each figure beside its limit:
@@ -76,17 +76,7 @@ async function messagesPart(dir: string): Promise<boolean> {
   try {
     seedMailbox(s, count);
     const scope = await s.scope('mail~');
-    const rss = rssSampler();
-    let t = Date.now();
-    const exp = await s.step(scope, exportStep);
-    const exportS = (Date.now() - t) / 1000;
-    t = Date.now();
-    const imp = await s.step(scope, importStep);
-    const importS = (Date.now() - t) / 1000;
-    t = Date.now();
-    const { proof } = await s.step(scope, verifyStep);
-    const verifyS = (Date.now() - t) / 1000;
-    const peak = rss.stop();
+    const { exp, imp, proof, exportS, importS, verifyS, peakMb: peak } = await s.timedCycle(scope);
     const expRate = count / exportS;
     const impRate = count / importS;
     const srcReq = s.connector.stats().source.requests;
@@ -154,15 +144,7 @@ async function drivePart(dir: string): Promise<boolean> {
     const scope = await s.scope('drive~');
     if (global.gc) global.gc();
     const base = process.memoryUsage.rss() / MB;
-    const rss = rssSampler();
-    let t = Date.now();
-    await s.step(scope, exportStep);
-    const exportS = (Date.now() - t) / 1000;
-    t = Date.now();
-    const imp = await s.step(scope, importStep);
-    const importS = (Date.now() - t) / 1000;
-    const { proof } = await s.step(scope, verifyStep);
-    const peak = rss.stop();
+    const { imp, proof, exportS, importS, peakMb: peak } = await s.timedCycle(scope);
     log(`file                      ${(bytes / MB).toFixed(0)} MB`);
     log(`export (download -> repo) ${(bytes / MB / exportS).toFixed(0).padStart(6)} MB/s  (checked against quickXorHash)`);
     log(`import (repo -> upload)   ${(bytes / MB / importS).toFixed(0).padStart(6)} MB/s  (upload session, 10 MiB fragments)`);
